@@ -1,0 +1,109 @@
+// Schema of the workbench database, as an ordered list of migrations. Append new versions at
+// the end; never edit one that has shipped. `PRAGMA user_version` and the schema_migrations
+// table both record the highest version applied.
+import type Database from 'better-sqlite3';
+
+export interface Migration {
+  version: number;
+  up: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    up: `
+      CREATE TABLE experiments (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        config TEXT NOT NULL,            -- JSON, the comparison config after defaults
+        status TEXT NOT NULL CHECK (status IN ('running', 'done', 'failed', 'interrupted'))
+      );
+      CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+        task TEXT NOT NULL,
+        method TEXT NOT NULL,
+        learning_rate REAL NOT NULL,
+        seed INTEGER NOT NULL,
+        spec TEXT NOT NULL,              -- JSON RunSpec
+        env TEXT,                        -- JSON EnvironmentSnapshot, set when the run starts
+        status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed', 'interrupted')),
+        reason TEXT,
+        created_at TEXT NOT NULL,
+        started_at TEXT,
+        finished_at TEXT
+      );
+      CREATE INDEX runs_by_experiment ON runs (experiment_id, status);
+      CREATE TABLE metrics (
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        step INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        value REAL,                      -- NULL stands for NaN (SQLite stores NaN as NULL)
+        time REAL NOT NULL               -- milliseconds since the epoch
+      );
+      CREATE INDEX metrics_by_run_name_step ON metrics (run_id, name, step);
+    `,
+  },
+  {
+    version: 2,
+    up: `
+      CREATE TABLE results (
+        run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+        total_params INTEGER NOT NULL,
+        trainable_params INTEGER NOT NULL,
+        changed_params INTEGER NOT NULL,
+        storage_bytes INTEGER NOT NULL,
+        peak_tensor_bytes INTEGER NOT NULL,
+        peak_rss_bytes INTEGER NOT NULL,
+        peak_gpu_bytes INTEGER,
+        train_tokens_per_sec REAL,       -- REAL columns: NULL stands for NaN unless nullable in RunResult
+        infer_tokens_per_sec_unmerged REAL,
+        infer_tokens_per_sec_merged REAL,
+        metric TEXT NOT NULL CHECK (metric IN ('accuracy', 'exact_match')),
+        score REAL,
+        validation_score REAL,
+        final_loss REAL,
+        train_seconds REAL
+      );
+      CREATE INDEX runs_by_task_method ON runs (task, method);
+    `,
+  },
+];
+
+export function latestVersion(migrations: readonly Migration[] = MIGRATIONS): number {
+  return migrations.length === 0 ? 0 : migrations[migrations.length - 1].version;
+}
+
+function check_order(migrations: readonly Migration[]): void {
+  migrations.forEach((m, i) => {
+    if (m.version !== i + 1) throw new Error(`migration at index ${i} has version ${m.version}; versions must be 1, 2, 3, ... in order`);
+  });
+}
+
+/**
+ * Brings `db` up to the last of `migrations` in one transaction (all or nothing) and returns
+ * the version it had before. `name` is used in errors (the database path).
+ */
+export function applyMigrations(db: Database.Database, name: string, migrations: readonly Migration[] = MIGRATIONS): number {
+  check_order(migrations);
+  const latest = latestVersion(migrations);
+  const migrate = db.transaction(() => {
+    const current = db.pragma('user_version', { simple: true }) as number;
+    if (current > latest) {
+      throw new Error(
+        `${name} has schema version ${current} but this version of peft-bench knows up to ${latest}; ` +
+          'upgrade peft-bench or choose another --db',
+      );
+    }
+    db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`);
+    const record = db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)');
+    for (const m of migrations.slice(current)) {
+      db.exec(m.up);
+      record.run(m.version, new Date().toISOString());
+      db.pragma(`user_version = ${m.version}`);
+    }
+    return current;
+  });
+  return migrate.immediate();
+}

@@ -1,0 +1,122 @@
+// The IPC contract between the renderer and the main process, declared once.
+// Main registers one handler per InvokeMap channel, the preload exposes one function per
+// channel, and every request payload is checked at runtime by the validator of its channel.
+
+import type { ExperimentRecord, MetricPoint, RunRecord, RunStatus } from './types';
+
+/** Request/response channels (renderer invokes, main answers). */
+export interface InvokeMap {
+  'experiments:list': { req: void; res: ExperimentRecord[] };
+  'runs:list': { req: { experimentId?: number }; res: RunRecord[] };
+  /** null when no run has that id. */
+  'runs:get': { req: { id: number }; res: RunRecord | null };
+  /** All series of a run, or only the one called `name`, ordered by step. */
+  'runs:metrics': { req: { id: number; name?: string }; res: MetricPoint[] };
+}
+
+/** Events pushed from main to the renderer. */
+export interface EventMap {
+  /** New metric points of a running run, in step order. */
+  'run:metrics': { runId: number; points: MetricPoint[] };
+  /** A run changed status; `reason` says why a run failed or was interrupted. */
+  'run:status': { runId: number; experimentId: number; status: RunStatus; reason: string | null };
+}
+
+export type InvokeChannel = keyof InvokeMap;
+export type EventChannel = keyof EventMap;
+export type InvokeReq<K extends InvokeChannel> = InvokeMap[K]['req'];
+export type InvokeRes<K extends InvokeChannel> = InvokeMap[K]['res'];
+
+/** The name under which `window.api` exposes each invoke channel (one row per channel). */
+export const INVOKE_NAMES = {
+  'experiments:list': 'listExperiments',
+  'runs:list': 'listRuns',
+  'runs:get': 'getRun',
+  'runs:metrics': 'runMetrics',
+} as const satisfies { [K in InvokeChannel]: string };
+
+/** The name under which `window.api` exposes the subscription to each event channel. */
+export const EVENT_NAMES = {
+  'run:metrics': 'onRunMetrics',
+  'run:status': 'onRunStatus',
+} as const satisfies { [K in EventChannel]: `on${string}` };
+
+/** What the preload exposes as `window.api`. Subscriptions return their unsubscribe function. */
+export type Api = {
+  [K in InvokeChannel as (typeof INVOKE_NAMES)[K]]: (req: InvokeReq<K>) => Promise<InvokeRes<K>>;
+} & {
+  [K in EventChannel as (typeof EVENT_NAMES)[K]]: (listener: (payload: EventMap[K]) => void) => () => void;
+};
+
+export type Validators = { [K in InvokeChannel]: (payload: unknown) => InvokeReq<K> };
+
+/** One request validator per invoke channel: returns the typed payload or throws naming the field. */
+export const VALIDATORS: Validators = {
+  'experiments:list': (payload) => {
+    if (payload === undefined || payload === null) return;
+    fieldsOf('experiments:list', payload, []);
+  },
+  'runs:list': (payload) => {
+    if (payload === undefined || payload === null) return {};
+    const fields = fieldsOf('runs:list', payload, ['experimentId']);
+    const experimentId = optionalId('runs:list', fields, 'experimentId');
+    return experimentId === undefined ? {} : { experimentId };
+  },
+  'runs:get': (payload) => {
+    const fields = fieldsOf('runs:get', payload, ['id']);
+    return { id: requiredId('runs:get', fields, 'id') };
+  },
+  'runs:metrics': (payload) => {
+    const fields = fieldsOf('runs:metrics', payload, ['id', 'name']);
+    const id = requiredId('runs:metrics', fields, 'id');
+    const name = fields.name;
+    if (name === undefined) return { id };
+    if (typeof name !== 'string' || !/^[A-Za-z0-9_.:/-]{1,64}$/.test(name)) {
+      throw new Error(
+        `runs:metrics: field 'name' must be a metric name of 1-64 letters, digits or _.:/-, got ${describe(name)}`,
+      );
+    }
+    return { id, name };
+  },
+};
+
+/** The invoke channels, known at runtime. */
+export const INVOKE_CHANNELS = Object.keys(VALIDATORS) as InvokeChannel[];
+/** The event channels, known at runtime. */
+export const EVENT_CHANNELS = Object.keys(EVENT_NAMES) as EventChannel[];
+
+function fieldsOf(channel: string, payload: unknown, allowed: string[]): Record<string, unknown> {
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+    throw new Error(`${channel}: the request must be an object, got ${describe(payload)}`);
+  }
+  for (const key of Object.keys(payload)) {
+    if (!allowed.includes(key)) {
+      const known = allowed.length ? allowed.map((k) => `'${k}'`).join(', ') : 'none';
+      throw new Error(`${channel}: unknown field '${key}' (known fields: ${known})`);
+    }
+  }
+  return payload as Record<string, unknown>;
+}
+
+function requiredId(channel: string, fields: Record<string, unknown>, key: string): number {
+  const value = optionalId(channel, fields, key);
+  if (value === undefined) throw new Error(`${channel}: field '${key}' is required (a positive integer id)`);
+  return value;
+}
+
+function optionalId(channel: string, fields: Record<string, unknown>, key: string): number | undefined {
+  const value = fields[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new Error(`${channel}: field '${key}' must be a positive integer id, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (Array.isArray(value)) return 'an array';
+  if (value === null) return 'null';
+  if (typeof value === 'object') return 'an object';
+  return String(value);
+}

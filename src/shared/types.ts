@@ -1,0 +1,120 @@
+// Types used by more than one process: the engine, the CLI, the store and the renderer.
+
+export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+
+export interface BackendChoice {
+  /** The backend the engine runs on. */
+  name: BackendName;
+  /** Why each better backend was not used (empty when the first choice worked). */
+  skipped: { name: BackendName; reason: string }[];
+  /** True when the user forced it with --backend. */
+  forced: boolean;
+}
+
+export interface GpuInfo {
+  name: string;
+  driver: string;
+  memoryTotalBytes: number;
+}
+
+/** Where and with what a run ran; stored with every run. */
+export interface EnvironmentSnapshot {
+  backend: BackendChoice;
+  /** 'cpu: <model> x<cores>' or the GPU's name. */
+  device: string;
+  gpu: GpuInfo | null;
+  versions: Record<string, string>;
+  platform: string;
+  totalMemoryBytes: number;
+  hostname: string;
+}
+
+export type TaskMetric = 'accuracy' | 'exact_match';
+
+/** One run's settings after defaults are applied: everything needed to repeat it. */
+export interface RunSpec {
+  modelDir: string;
+  task: string;
+  method: string;
+  methodOptions: Record<string, number | string | boolean | string[]>;
+  learningRate: number;
+  seed: number;
+  microBatch: number;
+  effectiveBatch: number;
+  /** Optimiser updates; each is effectiveBatch / microBatch microbatches. */
+  steps: number;
+  warmupRatio: number;
+  weightDecay: number;
+  maxInputTokens: number;
+  maxTargetTokens: number;
+  evalEvery: number;
+  /** Examples from the validation split scored at each evaluation (0 = all). */
+  evalExamples: number;
+  /** Examples from the test split scored at the end (0 = all). */
+  testExamples: number;
+}
+
+export type RunStatus = 'queued' | 'running' | 'done' | 'failed' | 'interrupted';
+
+/** The five dimensions of the study for one run, plus the counts behind them. */
+export interface RunResult {
+  totalParams: number;
+  trainableParams: number;
+  changedParams: number;
+  /** Bytes of the saved delta (what one would ship for this task). */
+  storageBytes: number;
+  /** Highest tf.memory().numBytes seen during training steps. */
+  peakTensorBytes: number;
+  /** Highest resident set size of the process during training. */
+  peakRssBytes: number;
+  /** Highest device memory used as reported by nvidia-smi, or null without a GPU. */
+  peakGpuBytes: number | null;
+  /** Input tokens per second over timed training steps (warm-up excluded). */
+  trainTokensPerSec: number;
+  /** Input tokens per second of teacher-forced inference with the adapter unmerged. */
+  inferTokensPerSecUnmerged: number;
+  /** The same with the delta merged into the base weights, or null when the method cannot merge. */
+  inferTokensPerSecMerged: number | null;
+  metric: TaskMetric;
+  /** Test score in [0, 1]. */
+  score: number;
+  /** Best validation score in [0, 1] seen at the periodic evaluations. */
+  validationScore: number;
+  finalLoss: number;
+  trainSeconds: number;
+}
+
+export interface MetricPoint {
+  step: number;
+  /** e.g. 'loss', 'lr', 'tokens_per_sec', 'tensor_bytes', 'rss_bytes', 'val_score'. */
+  name: string;
+  value: number;
+  /** Milliseconds since the epoch. */
+  time: number;
+}
+
+export interface ExperimentRecord {
+  id: number;
+  name: string;
+  createdAt: string;
+  /** The comparison config as the user gave it, after defaults. */
+  config: unknown;
+  status: 'running' | 'done' | 'failed' | 'interrupted';
+}
+
+export interface RunRecord {
+  id: number;
+  experimentId: number;
+  task: string;
+  method: string;
+  learningRate: number;
+  seed: number;
+  spec: RunSpec;
+  env: EnvironmentSnapshot | null;
+  status: RunStatus;
+  reason: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  result: RunResult | null;
+}

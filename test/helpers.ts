@@ -1,0 +1,41 @@
+// Shared test fixtures: tiny T5 configs and batches, so every suite builds the same small things.
+import * as tf from '@tensorflow/tfjs-core';
+import type { T5Config } from '../src/main/engine/models/types';
+import { makeBatch, type EncodedExample } from '../src/main/engine/data/batching';
+
+export const TINY_T5: T5Config = {
+  modelType: 't5', vocabSize: 48, dModel: 16, dKv: 4, dFf: 32, numLayers: 2, numDecoderLayers: 2, numHeads: 4,
+  relativeAttentionNumBuckets: 8, relativeAttentionMaxDistance: 16, dropoutRate: 0.1, layerNormEpsilon: 1e-6,
+  feedForwardProj: 'relu', tieWordEmbeddings: true, padTokenId: 0, eosTokenId: 1, decoderStartTokenId: 0,
+};
+
+export const TINY_T5_GATED: T5Config = { ...TINY_T5, feedForwardProj: 'gated-gelu', tieWordEmbeddings: false };
+
+/** Deterministic examples with ids in [2, vocab). */
+export function tinyExamples(n: number, vocab = TINY_T5.vocabSize, seed = 1): EncodedExample[] {
+  let s = seed;
+  const next = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
+  return Array.from({ length: n }, (_, i) => {
+    const len = 3 + (i % 5);
+    const input = Array.from({ length: len }, () => 2 + Math.floor(next() * (vocab - 2)));
+    return { input: [...input, 1], target: [2 + (input[0] % 2), 1] };
+  });
+}
+
+export function tinyBatch(n = 4) {
+  return makeBatch(tinyExamples(n), 0);
+}
+
+/** max |a − b| / max |b|: the relative error used by the parity tests. */
+export function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let diff = 0, scale = 0;
+  for (let i = 0; i < b.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return diff / (scale || 1);
+}
+
+export function values(t: tf.Tensor): Float32Array {
+  return t.dataSync() as Float32Array;
+}

@@ -1,0 +1,207 @@
+// The IPC contract: every channel has a validator, an api name and a handler; validators
+// name the bad field; the handlers answer from a real SQLite store.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { handleInvoke, isOwnRenderer, makeHandlers } from '../src/main/handlers';
+import { Store } from '../src/main/store/store';
+import { EVENT_CHANNELS, EVENT_NAMES, INVOKE_CHANNELS, INVOKE_NAMES, VALIDATORS, type InvokeChannel } from '../src/shared/ipc';
+import type { EnvironmentSnapshot, RunResult, RunSpec } from '../src/shared/types';
+
+const sorted = (values: Iterable<string>) => [...values].sort();
+
+describe('channel tables', () => {
+  test('every invoke channel has a validator, an api name and a handler', () => {
+    const channels = sorted(INVOKE_CHANNELS);
+    assert.ok(channels.length >= 4);
+    assert.deepEqual(sorted(Object.keys(VALIDATORS)), channels);
+    assert.deepEqual(sorted(Object.keys(INVOKE_NAMES)), channels);
+    const handlers = makeHandlers({} as Store);
+    assert.deepEqual(sorted(Object.keys(handlers)), channels);
+    for (const channel of INVOKE_CHANNELS) {
+      assert.equal(typeof VALIDATORS[channel], 'function', `validator of ${channel}`);
+      assert.equal(typeof handlers[channel], 'function', `handler of ${channel}`);
+    }
+    for (const required of ['experiments:list', 'runs:list', 'runs:get', 'runs:metrics']) {
+      assert.ok(channels.includes(required), `missing channel ${required}`);
+    }
+  });
+
+  test('api names are unique and subscriptions are called on<Event>', () => {
+    const names = [...Object.values(INVOKE_NAMES), ...Object.values(EVENT_NAMES)];
+    assert.equal(new Set(names).size, names.length);
+    assert.deepEqual(sorted(EVENT_CHANNELS), sorted(['run:metrics', 'run:status']));
+    for (const name of Object.values(EVENT_NAMES)) assert.match(name, /^on[A-Z]/);
+  });
+});
+
+describe('validators', () => {
+  test('return the typed payload for good requests', () => {
+    assert.equal(VALIDATORS['experiments:list'](undefined), undefined);
+    assert.equal(VALIDATORS['experiments:list']({}), undefined);
+    assert.deepEqual(VALIDATORS['runs:list'](undefined), {});
+    assert.deepEqual(VALIDATORS['runs:list']({}), {});
+    assert.deepEqual(VALIDATORS['runs:list']({ experimentId: 3 }), { experimentId: 3 });
+    assert.deepEqual(VALIDATORS['runs:get']({ id: 7 }), { id: 7 });
+    assert.deepEqual(VALIDATORS['runs:metrics']({ id: 7 }), { id: 7 });
+    assert.deepEqual(VALIDATORS['runs:metrics']({ id: 7, name: 'val_score' }), { id: 7, name: 'val_score' });
+  });
+
+  const BAD: [InvokeChannel, unknown, RegExp][] = [
+    ['experiments:list', { experimentId: 1 }, /experiments:list: unknown field 'experimentId'/],
+    ['experiments:list', 'all', /experiments:list: the request must be an object, got "all"/],
+    ['runs:list', { experimentId: '3' }, /runs:list: field 'experimentId' must be a positive integer id, got "3"/],
+    ['runs:list', { experimentId: 0 }, /field 'experimentId' must be a positive integer id, got 0/],
+    ['runs:list', { experimentId: 1.5 }, /field 'experimentId'/],
+    ['runs:list', { experiment: 1 }, /runs:list: unknown field 'experiment' \(known fields: 'experimentId'\)/],
+    ['runs:list', [1], /runs:list: the request must be an object, got an array/],
+    ['runs:get', undefined, /runs:get: the request must be an object, got undefined/],
+    ['runs:get', {}, /runs:get: field 'id' is required/],
+    ['runs:get', { id: -2 }, /runs:get: field 'id' must be a positive integer id, got -2/],
+    ['runs:get', { id: Number.NaN }, /field 'id' .* got NaN/],
+    ['runs:get', { id: 1, extra: true }, /runs:get: unknown field 'extra'/],
+    ['runs:metrics', { name: 'loss' }, /runs:metrics: field 'id' is required/],
+    ['runs:metrics', { id: 1, name: 5 }, /runs:metrics: field 'name' must be a metric name/],
+    ['runs:metrics', { id: 1, name: '' }, /field 'name'/],
+    ['runs:metrics', { id: 1, name: 'loss; DROP TABLE runs' }, /field 'name'/],
+  ];
+  for (const [channel, payload, message] of BAD) {
+    test(`${channel} rejects ${JSON.stringify(payload) ?? 'undefined'}`, () => {
+      assert.throws(() => VALIDATORS[channel](payload), message);
+    });
+  }
+});
+
+describe('sender check', () => {
+  const file = 'file:///opt/app/out/renderer/index.html';
+  test('accepts our own index.html and dev server, refuses anything else', () => {
+    assert.equal(isOwnRenderer('file:///opt/app/out/renderer/index.html#/runs/3', file), true);
+    assert.equal(isOwnRenderer('file:///opt/app/out/renderer/other.html', file), false);
+    assert.equal(isOwnRenderer('file:///tmp/index.html', file), false);
+    assert.equal(isOwnRenderer('https://example.com/index.html', file), false);
+    assert.equal(isOwnRenderer('http://localhost:5173/src/main.ts', 'http://localhost:5173'), true);
+    assert.equal(isOwnRenderer('http://localhost:5174/', 'http://localhost:5173'), false);
+    assert.equal(isOwnRenderer('http://evil.localhost:5173/', 'http://localhost:5173'), false);
+    assert.equal(isOwnRenderer('about:blank', file), false);
+    assert.equal(isOwnRenderer('', file), false);
+  });
+});
+
+describe('handlers over a real store', () => {
+  let dir: string;
+  let store: Store;
+  const ids = { experiment: 0, other: 0, done: 0, queued: 0 };
+
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipc-contract-'));
+    store = Store.open(path.join(dir, 'workbench.db'));
+    ids.experiment = store.createExperiment('lora vs ia3', { methods: ['lora', 'ia3'] });
+    ids.other = store.createExperiment('empty', {});
+    ids.done = store.createRun(ids.experiment, spec('lora', 1e-4));
+    ids.queued = store.createRun(ids.experiment, spec('ia3', 1e-3));
+    store.startRun(ids.done, ENV);
+    store.addMetrics(ids.done, [
+      { step: 1, name: 'loss', value: 2.5, time: 1000 },
+      { step: 1, name: 'lr', value: 1e-4, time: 1000 },
+      { step: 2, name: 'loss', value: 2.1, time: 2000 },
+    ]);
+    store.finishRun(ids.done, RESULT);
+  });
+
+  after(() => {
+    store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  // Every answer goes through validation and the structured clone that IPC applies.
+  const call = async (channel: InvokeChannel, payload?: unknown) =>
+    structuredClone(await handleInvoke(makeHandlers(store), channel, payload));
+
+  test('experiments:list returns the stored experiments', async () => {
+    const experiments = await call('experiments:list');
+    assert.deepEqual(experiments, store.listExperiments());
+    assert.deepEqual(
+      (experiments as { name: string }[]).map((e) => e.name),
+      ['lora vs ia3', 'empty'],
+    );
+  });
+
+  test('runs:list returns all runs or those of one experiment', async () => {
+    const all = (await call('runs:list', {})) as { id: number }[];
+    assert.deepEqual(all.map((r) => r.id), [ids.done, ids.queued]);
+    assert.deepEqual(await call('runs:list', { experimentId: ids.experiment }), store.listRuns({ experimentId: ids.experiment }));
+    assert.deepEqual(await call('runs:list', { experimentId: ids.other }), []);
+  });
+
+  test('runs:get returns the run with its result, or null', async () => {
+    const run = (await call('runs:get', { id: ids.done })) as { status: string; result: RunResult; spec: RunSpec };
+    assert.equal(run.status, 'done');
+    assert.deepEqual(run.result, RESULT);
+    assert.deepEqual(run.spec, spec('lora', 1e-4));
+    assert.equal(((await call('runs:get', { id: ids.queued })) as { result: unknown }).result, null);
+    assert.equal(await call('runs:get', { id: 999_999 }), null);
+  });
+
+  test('runs:metrics returns all series or one by name, in step order', async () => {
+    const loss = (await call('runs:metrics', { id: ids.done, name: 'loss' })) as { step: number; value: number }[];
+    assert.deepEqual(loss.map((p) => [p.step, p.value]), [[1, 2.5], [2, 2.1]]);
+    assert.equal(((await call('runs:metrics', { id: ids.done })) as unknown[]).length, 3);
+    assert.deepEqual(await call('runs:metrics', { id: ids.queued, name: 'loss' }), []);
+  });
+
+  test('a bad payload never reaches the store', async () => {
+    const untouched = makeHandlers({} as Store);
+    assert.throws(() => handleInvoke(untouched, 'runs:get', { id: '1 OR 1=1' }), /field 'id'/);
+  });
+});
+
+function spec(method: string, learningRate: number): RunSpec {
+  return {
+    modelDir: 'models/t5-tiny',
+    task: 'sst2',
+    method,
+    methodOptions: { r: 8 },
+    learningRate,
+    seed: 0,
+    microBatch: 4,
+    effectiveBatch: 32,
+    steps: 100,
+    warmupRatio: 0.06,
+    weightDecay: 0,
+    maxInputTokens: 512,
+    maxTargetTokens: 8,
+    evalEvery: 50,
+    evalExamples: 200,
+    testExamples: 0,
+  };
+}
+
+const ENV: EnvironmentSnapshot = {
+  backend: { name: 'cpu', skipped: [{ name: 'wasm', reason: 'test' }], forced: true },
+  device: 'cpu: test x2',
+  gpu: null,
+  versions: { '@tensorflow/tfjs-core': '4.22.0' },
+  platform: 'linux-x64',
+  totalMemoryBytes: 8e9,
+  hostname: 'test',
+};
+
+const RESULT: RunResult = {
+  totalParams: 60_000_000,
+  trainableParams: 294_912,
+  changedParams: 294_912,
+  storageBytes: 1_179_648,
+  peakTensorBytes: 900_000_000,
+  peakRssBytes: 1_500_000_000,
+  peakGpuBytes: null,
+  trainTokensPerSec: 1234.5,
+  inferTokensPerSecUnmerged: 4000,
+  inferTokensPerSecMerged: 4600,
+  metric: 'accuracy',
+  score: 0.875,
+  validationScore: 0.9,
+  finalLoss: 2.1,
+  trainSeconds: 42,
+};
