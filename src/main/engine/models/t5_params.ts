@@ -1,0 +1,178 @@
+// T5's parameters: names and shapes in the Hugging Face checkpoint layout, HF's initialisation,
+// and loading from checkpoint tensors. Linear weights are checkpointed (out, in) and held (in, out).
+import * as tf from '@tensorflow/tfjs-core';
+import type { LinearSite, T5Config } from './types';
+
+export interface ParamSpec {
+  /** Checkpoint name, e.g. `encoder.block.0.layer.0.SelfAttention.q.weight`. */
+  name: string;
+  /** Shape in the checkpoint: (out, in) for Linear layers. */
+  shape: number[];
+  /** Stored transposed, (in, out), so the forward pass is x·W. */
+  linear: boolean;
+  /** Standard deviation of HF's normal init (initializer_factor 1.0); null: ones (layer norms). */
+  std: number | null;
+}
+
+/** Tensors a T5 checkpoint may hold besides the parameters: aliases of `shared.weight`, and extras. */
+const SHARED_ALIASES = ['encoder.embed_tokens.weight', 'decoder.embed_tokens.weight'];
+/** Written by some conversions and ignored by transformers (`_keys_to_ignore_on_load_unexpected`). */
+const IGNORED = ['decoder.block.0.layer.1.EncDecAttention.relative_attention_bias.weight'];
+
+function attentionSpecs(c: T5Config, prefix: string, ownsBias: boolean): ParamSpec[] {
+  const inner = c.numHeads * c.dKv;
+  const specs: ParamSpec[] = [
+    { name: `${prefix}.q.weight`, shape: [inner, c.dModel], linear: true, std: (c.dModel * c.dKv) ** -0.5 },
+    { name: `${prefix}.k.weight`, shape: [inner, c.dModel], linear: true, std: c.dModel ** -0.5 },
+    { name: `${prefix}.v.weight`, shape: [inner, c.dModel], linear: true, std: c.dModel ** -0.5 },
+    { name: `${prefix}.o.weight`, shape: [c.dModel, inner], linear: true, std: inner ** -0.5 },
+  ];
+  if (ownsBias) {
+    const shape = [c.relativeAttentionNumBuckets, c.numHeads];
+    specs.push({ name: `${prefix}.relative_attention_bias.weight`, shape, linear: false, std: c.dModel ** -0.5 });
+  }
+  return specs;
+}
+
+function feedForwardSpecs(c: T5Config, prefix: string): ParamSpec[] {
+  const wi = c.feedForwardProj === 'gated-gelu' ? ['wi_0', 'wi_1'] : ['wi'];
+  const specs = wi.map((m) => ({
+    name: `${prefix}.DenseReluDense.${m}.weight`,
+    shape: [c.dFf, c.dModel],
+    linear: true,
+    std: c.dModel ** -0.5,
+  }));
+  specs.push({ name: `${prefix}.DenseReluDense.wo.weight`, shape: [c.dModel, c.dFf], linear: true, std: c.dFf ** -0.5 });
+  return specs;
+}
+
+function norm(c: T5Config, name: string): ParamSpec {
+  return { name, shape: [c.dModel], linear: false, std: null };
+}
+
+function stackSpecs(c: T5Config, stack: 'encoder' | 'decoder'): ParamSpec[] {
+  const specs: ParamSpec[] = [];
+  const layers = stack === 'encoder' ? c.numLayers : c.numDecoderLayers;
+  for (let i = 0; i < layers; i++) {
+    const p = `${stack}.block.${i}.layer`;
+    specs.push(...attentionSpecs(c, `${p}.0.SelfAttention`, i === 0), norm(c, `${p}.0.layer_norm.weight`));
+    if (stack === 'decoder') {
+      specs.push(...attentionSpecs(c, `${p}.1.EncDecAttention`, false), norm(c, `${p}.1.layer_norm.weight`));
+    }
+    const f = stack === 'decoder' ? 2 : 1;
+    specs.push(...feedForwardSpecs(c, `${p}.${f}`), norm(c, `${p}.${f}.layer_norm.weight`));
+  }
+  specs.push(norm(c, `${stack}.final_layer_norm.weight`));
+  return specs;
+}
+
+/** Every parameter in the order transformers' save_pretrained writes them. */
+export function t5ParamSpecs(c: T5Config): ParamSpec[] {
+  const specs = [
+    { name: 'shared.weight', shape: [c.vocabSize, c.dModel], linear: false, std: 1.0 },
+    ...stackSpecs(c, 'encoder'),
+    ...stackSpecs(c, 'decoder'),
+  ];
+  if (!c.tieWordEmbeddings) specs.push({ name: 'lm_head.weight', shape: [c.vocabSize, c.dModel], linear: true, std: 1.0 });
+  return specs;
+}
+
+/** The Linear layers PEFT methods may hook (every q, k, v, o, wi / wi_0 / wi_1, wo). */
+export function t5LinearSites(c: T5Config): LinearSite[] {
+  return t5ParamSpecs(c)
+    .filter((s) => s.linear && s.name !== 'lm_head.weight')
+    .map((s) => {
+      const name = s.name.slice(0, -'.weight'.length);
+      const parts = name.split('.');
+      const owner = parts[parts.length - 2];
+      return {
+        name,
+        module: parts[parts.length - 1],
+        stack: parts[0] as 'encoder' | 'decoder',
+        block: Number(parts[2]),
+        attention: owner === 'SelfAttention' ? 'self' : owner === 'EncDecAttention' ? 'cross' : null,
+        inFeatures: s.shape[1],
+        outFeatures: s.shape[0],
+      };
+    });
+}
+
+/** A positive 31-bit seed for parameter `index`, never 0 (TF.js treats seed 0 as "unseeded"). */
+function paramSeed(seed: number, index: number): number {
+  let h = (Math.imul(seed | 0, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b)) >>> 0;
+  h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
+  return (h & 0x7fffffff) || 1;
+}
+
+/** HF's `_init_weights` for T5, drawn with TF.js's seeded normal generator. */
+export function initT5Params(c: T5Config, seed: number): Map<string, tf.Variable> {
+  const params = new Map<string, tf.Variable>();
+  t5ParamSpecs(c).forEach((s, i) => {
+    const shape = s.linear ? [s.shape[1], s.shape[0]] : s.shape;
+    const init = (): tf.Tensor =>
+      s.std === null ? tf.ones(shape) : tf.randomNormal(shape, 0, s.std, 'float32', paramSeed(seed, i));
+    params.set(s.name, tf.tidy(() => tf.variable(init())));
+  });
+  return params;
+}
+
+function sameShape(a: number[], b: number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+function lookup(
+  spec: ParamSpec,
+  weights: Map<string, Float32Array>,
+  shapes: Map<string, number[]>,
+): { data: Float32Array; shape: number[] } {
+  const names = spec.name === 'shared.weight' ? [spec.name, ...SHARED_ALIASES] : [spec.name];
+  const found = names.find((n) => weights.has(n));
+  if (found === undefined) {
+    throw new Error(
+      `T5 checkpoint: tensor ${spec.name} is missing (expected shape [${spec.shape}]); ` +
+        'check that config.json matches the weights',
+    );
+  }
+  const data = weights.get(found)!;
+  const shape = shapes.get(found) ?? [data.length];
+  if (!sameShape(shape, spec.shape) || data.length !== spec.shape.reduce((a, b) => a * b, 1)) {
+    throw new Error(
+      `T5 checkpoint: tensor ${found} has shape [${shape}] (${data.length} values), the config expects ` +
+        `[${spec.shape}]; check that config.json matches the weights`,
+    );
+  }
+  return { data, shape };
+}
+
+function checkNoStrays(c: T5Config, weights: Map<string, Float32Array>, specs: ParamSpec[]): void {
+  const known = new Set([...specs.map((s) => s.name), ...SHARED_ALIASES, ...IGNORED]);
+  if (c.tieWordEmbeddings) known.add('lm_head.weight'); // a tied head may be written out; it equals shared
+  const strays = [...weights.keys()].filter((n) => !known.has(n));
+  if (strays.length > 0) {
+    const listed = strays.slice(0, 4).join(', ') + (strays.length > 4 ? ', …' : '');
+    throw new Error(
+      `T5 checkpoint: unexpected tensors ${listed}; check num_layers, num_decoder_layers, ` +
+        'feed_forward_proj and tie_word_embeddings in config.json',
+    );
+  }
+}
+
+/** Variables from checkpoint-layout tensors keyed by HF name (Linear (out, in) stored as (in, out)). */
+export function loadT5Params(
+  c: T5Config,
+  weights: Map<string, Float32Array>,
+  shapes: Map<string, number[]>,
+): Map<string, tf.Variable> {
+  const specs = t5ParamSpecs(c);
+  checkNoStrays(c, weights, specs);
+  const values = specs.map((s) => ({ spec: s, ...lookup(s, weights, shapes) })); // validate before allocating
+  const params = new Map<string, tf.Variable>();
+  for (const { spec, data, shape } of values) {
+    const variable = tf.tidy(() => {
+      const t = tf.tensor(data, shape); // checkpoint layout
+      return tf.variable(spec.linear ? tf.transpose(t) : t);
+    });
+    params.set(spec.name, variable);
+  }
+  return params;
+}

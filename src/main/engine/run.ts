@@ -1,0 +1,119 @@
+// One run of a comparison: load the model, attach the method, train, and take the five
+// measurements of the study. Runs inside a worker process; reports through `events`.
+import { mkdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type { MetricPoint, RunResult, RunSpec } from '../../shared/types';
+import { encodeExamples, type EncodedExample } from './data/batching';
+import { loadTask } from './data/tasks';
+import type { TaskRef } from './data/tasks';
+import { evaluate } from './measure/evaluate';
+import { loadModel } from './models/load';
+import type { Seq2SeqModel, TextTokenizer } from './models/types';
+import type { DeltaTensor } from './peft/method';
+import { getMethod } from './peft/registry';
+import { writeSafetensorsFile } from './safetensors';
+import { train } from './train/trainer';
+
+export type RunPhase = 'loading' | 'training' | 'evaluating' | 'measuring';
+
+export interface RunEvents {
+  metrics(points: MetricPoint[]): void;
+  progress(p: { phase: RunPhase; step: number; totalSteps: number; loss?: number }): void;
+}
+
+export interface RunInput {
+  spec: RunSpec;
+  /** The task as the comparison config gave it (a built-in name or JSONL files). */
+  task: TaskRef;
+  /** Folder for this run's files (the saved delta). */
+  artifactsDir: string;
+}
+
+export async function runOne({ spec, task: taskRef, artifactsDir }: RunInput, events: RunEvents): Promise<RunResult> {
+  events.progress({ phase: 'loading', step: 0, totalSteps: spec.steps });
+  const task = loadTask(taskRef);
+  const { model, tokenizer, config } = loadModel(spec.modelDir);
+  const method = getMethod(spec.method);
+  const attached = method.attach(model, method.validate(spec.methodOptions, config), spec.seed);
+  try {
+    const enc = (split: typeof task.train) => encodeExamples(tokenizer, split, spec.maxInputTokens, spec.maxTargetTokens);
+    const trainSet = enc(task.train);
+    const val = pick(task.validation, spec.evalExamples);
+    const test = pick(task.test, spec.testExamples);
+    const valSet = enc(val);
+    const testSet = enc(test);
+    const evalOpts = { batchSize: spec.microBatch, maxNewTokens: spec.maxTargetTokens, metric: task.metric, warmup: false };
+    let validationScore = 0;
+
+    const outcome = await train(model, attached, trainSet, tokenizer.padId, spec, {
+      onStep(info) {
+        const now = Date.now();
+        const points: MetricPoint[] = [
+          { step: info.step, name: 'loss', value: info.loss, time: now },
+          { step: info.step, name: 'lr', value: info.lr, time: now },
+          { step: info.step, name: 'tokens_per_sec', value: info.tokensPerSec, time: now },
+          { step: info.step, name: 'tensor_bytes', value: info.tensorBytes, time: now },
+          { step: info.step, name: 'rss_bytes', value: info.rssBytes, time: now },
+        ];
+        if (info.step % spec.evalEvery === 0 || info.step === spec.steps) {
+          events.progress({ phase: 'evaluating', step: info.step, totalSteps: spec.steps, loss: info.loss });
+          const score = evaluate(model, tokenizer, valSet, val.map((e) => e.target), evalOpts).score;
+          validationScore = Math.max(validationScore, score);
+          points.push({ step: info.step, name: 'val_score', value: score, time: Date.now() });
+        }
+        events.metrics(points);
+        events.progress({ phase: 'training', step: info.step, totalSteps: spec.steps, loss: info.loss });
+        return new Promise<void>((resolve) => setImmediate(resolve)); // let messages flush
+      },
+    });
+
+    events.progress({ phase: 'measuring', step: spec.steps, totalSteps: spec.steps });
+    const unmerged = evaluate(model, tokenizer, testSet, test.map((e) => e.target), { ...evalOpts, warmup: true });
+    const storageBytes = saveDelta(attached.save(), artifactsDir);
+    const merged = measureMerged(attached.merge, model, tokenizer, testSet, test.map((e) => e.target), evalOpts);
+    return {
+      totalParams: model.numParams(),
+      trainableParams: attached.trainableParams,
+      changedParams: attached.changedParams,
+      storageBytes,
+      peakTensorBytes: outcome.peakTensorBytes,
+      peakRssBytes: outcome.peakRssBytes,
+      peakGpuBytes: null,
+      trainTokensPerSec: outcome.trainTokensPerSec,
+      inferTokensPerSecUnmerged: unmerged.tokensPerSec,
+      inferTokensPerSecMerged: merged,
+      metric: task.metric,
+      score: unmerged.score,
+      validationScore,
+      finalLoss: outcome.finalLoss,
+      trainSeconds: outcome.seconds,
+    };
+  } finally {
+    attached.dispose();
+    model.dispose();
+  }
+}
+
+function pick<T>(items: T[], n: number): T[] {
+  return n > 0 ? items.slice(0, n) : items;
+}
+
+/** Writes the delta as safetensors; its size on disk is the storage dimension. */
+function saveDelta(delta: DeltaTensor[], dir: string): number {
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'delta.safetensors');
+  const tensors = delta.map((d) => ({ ...d, dtype: 'F32' as const }));
+  writeSafetensorsFile(file, tensors, { format: 'pt' });
+  return statSync(file).size;
+}
+
+/** Inference throughput after merging; null when the method cannot merge. */
+function measureMerged(
+  merge: (() => void) | null, model: Seq2SeqModel, tok: TextTokenizer, items: EncodedExample[], refs: string[],
+  opts: Parameters<typeof evaluate>[4],
+): number | null {
+  if (!merge) return null;
+  tf.tidy(() => merge());
+  return evaluate(model, tok, items, refs, { ...opts, warmup: true }).tokensPerSec;
+}

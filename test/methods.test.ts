@@ -1,0 +1,102 @@
+// The conformance suite: every registered method on every model family's tiny model.
+import assert from 'node:assert/strict';
+import { before, describe, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../src/main/engine/backend';
+import { disposeBatch } from '../src/main/engine/data/batching';
+import { T5Model } from '../src/main/engine/models/t5';
+import { METHODS } from '../src/main/engine/peft/registry';
+import { AdamW } from '../src/main/engine/train/adamw';
+import { relError, TINY_T5, TINY_T5_GATED, tinyBatch, values } from './helpers';
+
+/** What each method promises; one row per method. */
+const CASES: Record<string, { identityAtInit: boolean; trainable: (c: typeof TINY_T5) => number }> = {
+  full: { identityAtInit: true, trainable: () => -1 },
+  lora_qv: { identityAtInit: true, trainable: (c) => 3 * c.numLayers * 2 * 8 * (c.dModel + c.numHeads * c.dKv) },
+  ln_tuning: { identityAtInit: true, trainable: (c) => (5 * c.numLayers + 2) * c.dModel },
+};
+
+const FAMILIES = { 't5 relu tied': TINY_T5, 't5 gated untied': TINY_T5_GATED };
+
+before(async () => {
+  await initBackend();
+});
+
+test('every registry key equals its method id, and every method has a test row', () => {
+  for (const [key, m] of Object.entries(METHODS)) assert.equal(key, m.id);
+  assert.deepEqual(Object.keys(CASES).sort(), Object.keys(METHODS).sort());
+});
+
+for (const [family, config] of Object.entries(FAMILIES)) {
+  for (const [id, expect] of Object.entries(CASES)) {
+    describe(`${id} on ${family}`, () => {
+      test('counts, identity at init, one step changes only its own variables, no leak', () => {
+        const model = T5Model.random(config, 3);
+        const batch = tinyBatch();
+        const method = METHODS[id];
+        const base = () => tf.tidy(() => values(model.logits(batch, { training: false })).slice());
+        const before = base();
+        const baseWeights = new Map([...model.params].map(([n, v]) => [n, values(v).slice()]));
+        const attached = method.attach(model, method.validate({}, config), 7);
+        try {
+          const trainable = expect.trainable(config);
+          assert.equal(attached.trainableParams, trainable < 0 ? model.numParams() : trainable);
+          assert.equal(attached.trainable.reduce((n, v) => n + v.size, 0), attached.trainableParams);
+          if (expect.identityAtInit) assert.equal(relError(base(), before), 0);
+          const opt = new AdamW(attached.trainable);
+          const step = () => tf.tidy(() => {
+            const { grads } = tf.variableGrads(() => model.loss(batch, { training: false }), attached.trainable);
+            opt.step(attached.trainable.map((v) => grads[v.name]), 1e-2);
+          });
+          step();
+          const tensors = tf.memory().numTensors;
+          step();
+          assert.equal(tf.memory().numTensors, tensors, 'a training step leaks tensors');
+          const own = new Set(attached.trainable);
+          for (const [name, v] of model.params) {
+            const same = relError(values(v), baseWeights.get(name)!) === 0;
+            assert.equal(same, !own.has(v), `${name}: ${own.has(v) ? 'trainable but unchanged' : 'frozen but changed'}`);
+          }
+          opt.dispose();
+        } finally {
+          attached.dispose();
+          model.dispose();
+          disposeBatch(batch);
+        }
+      });
+
+      test('save then load reproduces outputs; merged equals unmerged', () => {
+        const batch = tinyBatch();
+        const trained = T5Model.random(config, 3);
+        const method = METHODS[id];
+        const opts = method.validate({}, config);
+        const a = method.attach(trained, opts, 7);
+        // Move the method's variables away from their initial values.
+        tf.tidy(() => a.trainable.forEach((v, i) => v.assign(tf.add(v, tf.randomNormal(v.shape, 0, 0.05, 'float32', i)))));
+        const out = tf.tidy(() => values(trained.logits(batch, { training: false })).slice());
+        const delta = a.save();
+        const fresh = T5Model.random(config, 3);
+        const b = method.attach(fresh, opts, 99);
+        try {
+          b.load(delta);
+          const reloaded = tf.tidy(() => values(fresh.logits(batch, { training: false })).slice());
+          assert.ok(relError(reloaded, out) < 1e-6, `save/load changed outputs by ${relError(reloaded, out)}`);
+          assert.ok(a.merge, `${id} should merge`);
+          a.merge!();
+          const merged = tf.tidy(() => values(trained.logits(batch, { training: false })).slice());
+          assert.ok(relError(merged, out) < 1e-5, `merged differs from unmerged by ${relError(merged, out)}`);
+        } finally {
+          [a, b].forEach((m) => m.dispose());
+          [trained, fresh].forEach((m) => m.dispose());
+          disposeBatch(batch);
+        }
+      });
+    });
+  }
+}
+
+test('bad options are refused with the field named', () => {
+  assert.throws(() => METHODS.lora_qv.validate({ r: 0 }, TINY_T5), /lora_qv\.r must be a positive integer, got 0/);
+  assert.throws(() => METHODS.lora_qv.validate({ alpha: -1 }, TINY_T5), /lora_qv\.alpha must be a positive number/);
+  assert.throws(() => METHODS.full.validate({ r: 4 }, TINY_T5), /full\.r is not an option of full; known options: none/);
+});
