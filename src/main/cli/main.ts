@@ -1,0 +1,107 @@
+// peft-bench: the headless command line of the workbench (same engine and store as the app).
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import type { BackendName } from '../../shared/types';
+import { readComparisonFile } from '../comparison/config';
+import { runComparison } from '../comparison/runner';
+import { initBackend } from '../engine/backend';
+import { summarise } from '../comparison/summary';
+import { DEFAULT_MODEL_NAME, ensureDefaultModel } from '../engine/models/default_model';
+import { Store, defaultDbPath } from '../store/store';
+import { Progress } from './progress';
+import { comparisonTable, runDetail, runsTable } from './report';
+
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+export const DEFAULT_CONFIG = path.join(ROOT, 'resources', 'default-comparison.yaml');
+
+const USAGE = `peft-bench — compare PEFT methods on your model and tasks
+
+usage:
+  peft-bench compare [CONFIG] [--db PATH] [--backend NAME] [--json]
+      run a comparison (YAML or JSON config; default: ${path.relative(process.cwd(), DEFAULT_CONFIG)})
+  peft-bench runs [--experiment ID] [--db PATH] [--json]
+  peft-bench show RUN [--db PATH] [--json]
+
+options:
+  --db PATH        SQLite store (default: ${defaultDbPath()})
+  --backend NAME   force a TF.js backend: tensorflow-gpu, tensorflow, wasm or cpu
+  --json           machine-readable output`;
+
+const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv, allowPositionals: true,
+    options: { db: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' }, experiment: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  const [command, arg] = positionals;
+  if (values.help || !command || command === 'help') return print(USAGE, 0);
+  if (values.backend && !BACKENDS.includes(values.backend)) throw new Error(`--backend must be one of ${BACKENDS.join(', ')}, got "${values.backend}"`);
+  const db = path.resolve(values.db ?? defaultDbPath());
+  if (command === 'compare') return compare(arg ?? DEFAULT_CONFIG, db, values.backend as BackendName | undefined, !!values.json);
+  const store = Store.open(db);
+  try {
+    if (command === 'runs') {
+      const experimentId = values.experiment === undefined ? undefined : positiveId(values.experiment, '--experiment');
+      const runs = store.listRuns(experimentId === undefined ? {} : { experimentId });
+      return print(values.json ? JSON.stringify(runs, null, 2) : runs.length ? runsTable(runs) : `no runs in ${db}`, 0);
+    }
+    if (command === 'show') {
+      const run = store.getRun(positiveId(arg, 'RUN'));
+      if (!run) throw new Error(`run ${arg} is not in ${db}; list runs with \`peft-bench runs\``);
+      const loss = store.metrics(run.id, 'loss');
+      return print(values.json ? JSON.stringify({ ...run, metrics: store.metrics(run.id) }, null, 2) : runDetail(run, loss), 0);
+    }
+  } finally {
+    store.close();
+  }
+  throw new Error(`unknown command "${command}"\n\n${USAGE}`);
+}
+
+async function compare(configFile: string, db: string, backend: BackendName | undefined, json: boolean): Promise<number> {
+  const comparison = readComparisonFile(configFile);
+  if (backend) comparison.backend = backend;
+  const dataHome = path.dirname(defaultDbPath());
+  // Building the default model needs tensors in this process (training happens in workers).
+  if (comparison.model === 'default') await initBackend(comparison.backend ? { force: comparison.backend } : {});
+  const modelDir = comparison.model === 'default'
+    ? ensureDefaultModel(path.join(dataHome, 'models', DEFAULT_MODEL_NAME), (l) => process.stderr.write(`${l}\n`))
+    : comparison.model;
+  const store = Store.open(db);
+  try {
+    const progress = new Progress();
+    const artifactsRoot = path.join(path.dirname(db), 'artifacts', path.basename(db).replace(/\.[^.]+$/, ''));
+    process.stderr.write(`comparison "${comparison.name}" on ${modelDir}\nstore: ${db}\n`);
+    const { experimentId, failed } = await runComparison(comparison, store, {
+      modelDir, artifactsRoot,
+      events: {
+        planned: (_id, runs) => progress.planned(runs),
+        message: (id, msg) => progress.message(id, msg),
+        ended: (id, outcome) => progress.ended(id, outcome),
+      },
+    });
+    const runs = store.listRuns({ experimentId });
+    const rows = summarise(runs);
+    if (json) {
+      process.stdout.write(JSON.stringify({ experimentId, rows, runs }, null, 2) + '\n');
+    } else {
+      const backends = [...new Set(runs.map((r) => r.env?.backend.name).filter(Boolean))].join(', ');
+      process.stdout.write(`\nexperiment ${experimentId}: ${runs.length} runs, ${failed} failed, backend ${backends || '—'}\n\n${comparisonTable(rows)}\n`);
+    }
+    return failed ? 1 : 0;
+  } finally {
+    store.close();
+  }
+}
+
+function positiveId(v: string | undefined, name: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a run or experiment id (a positive integer), got ${v === undefined ? 'nothing' : `"${v}"`}`);
+  return n;
+}
+
+function print(text: string, code: number): number {
+  process.stdout.write(text + '\n');
+  return code;
+}
