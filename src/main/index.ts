@@ -1,0 +1,116 @@
+// Electron main process: window lifecycle and hardening only. The IPC handlers live in
+// ipc.ts / handlers.ts, the results database in store/store.ts.
+
+import { app, BrowserWindow, dialog, session, type WebContents } from 'electron';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { isOwnRenderer } from './handlers';
+import { registerIpc } from './ipc';
+import { Store, defaultDbPath } from './store/store';
+
+// Mirrors the <meta> tag in src/renderer/index.html, which is what applies to file:// pages;
+// this header covers pages served over http by the dev server.
+const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/** The dev server while `electron-vite dev` runs, otherwise the built out/renderer/index.html. */
+function rendererUrl(): string {
+  const devServer = process.env.ELECTRON_RENDERER_URL;
+  if (!app.isPackaged && devServer) return devServer;
+  return pathToFileURL(join(import.meta.dirname, '../renderer/index.html')).href;
+}
+
+function createWindow(url: string): BrowserWindow {
+  const window = new BrowserWindow({
+    width: 1360,
+    height: 860,
+    minWidth: 900,
+    minHeight: 560,
+    show: false,
+    title: 'PEFT Workbench',
+    backgroundColor: '#f7f8fa',
+    webPreferences: {
+      // A sandboxed preload must be CommonJS; electron.vite.config.ts builds it as index.cjs.
+      preload: join(import.meta.dirname, '../preload/index.cjs'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+    },
+  });
+  window.once('ready-to-show', () => window.show());
+  void window.loadURL(url);
+  return window;
+}
+
+/** No navigation away from our renderer, no new windows, no <webview>. */
+function harden(contents: WebContents, url: string): void {
+  contents.on('will-navigate', (event, target) => {
+    if (!isOwnRenderer(target, url)) event.preventDefault();
+  });
+  contents.on('will-redirect', (event, target) => {
+    if (!isOwnRenderer(target, url)) event.preventDefault();
+  });
+  contents.on('will-attach-webview', (event) => event.preventDefault());
+  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+}
+
+function secureSession(): void {
+  session.defaultSession.setPermissionRequestHandler((_contents, _permission, grant) => grant(false));
+  session.defaultSession.webRequest.onHeadersReceived((details, respond) => {
+    respond({
+      responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] },
+    });
+  });
+}
+
+function openStore(): Store | null {
+  const path = defaultDbPath();
+  try {
+    return Store.open(path);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    dialog.showErrorBox('Cannot open the results database', `${path}\n\n${reason}`);
+    return null;
+  }
+}
+
+async function main(): Promise<void> {
+  await app.whenReady();
+  const url = rendererUrl();
+  const store = openStore();
+  if (!store) {
+    app.quit();
+    return;
+  }
+  secureSession();
+  app.on('web-contents-created', (_event, contents) => harden(contents, url));
+  const unregisterIpc = registerIpc(store, url);
+  app.on('will-quit', () => {
+    unregisterIpc();
+    store.close();
+  });
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) createWindow(url);
+  });
+  createWindow(url);
+}
+
+app.on('window-all-closed', () => {
+  if (process.platform !== 'darwin') app.quit();
+});
+
+main().catch((error: unknown) => {
+  dialog.showErrorBox('PEFT Workbench could not start', error instanceof Error ? (error.stack ?? error.message) : String(error));
+  app.exit(1);
+});

@@ -1,0 +1,33 @@
+// Views of stored run results shared by the table and the detail page.
+
+import type { RunRecord, RunResult } from '../../../shared/types';
+
+export interface PeakMemory {
+  bytes: number;
+  /** Where the figure comes from, for a tooltip. */
+  source: string;
+}
+
+/** The device memory from nvidia-smi when there was a GPU, else the peak of TF.js tensor memory. */
+export function peakMemory(result: RunResult): PeakMemory {
+  if (result.peakGpuBytes !== null) return { bytes: result.peakGpuBytes, source: 'GPU memory (nvidia-smi)' };
+  return { bytes: result.peakTensorBytes, source: 'TF.js tensor memory (no GPU)' };
+}
+
+/** Runs grouped the way the study's tables read: task, then method, then lr, then seed. */
+export function sortRuns(runs: RunRecord[]): RunRecord[] {
+  return [...runs].sort(
+    (a, b) =>
+      a.task.localeCompare(b.task) ||
+      a.method.localeCompare(b.method) ||
+      b.learningRate - a.learningRate ||
+      a.seed - b.seed,
+  );
+}
+
+/** How many runs are in each status, e.g. { done: 10, failed: 1 }. */
+export function countByStatus(runs: RunRecord[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const run of runs) counts[run.status] = (counts[run.status] ?? 0) + 1;
+  return counts;
+}
