@@ -8,6 +8,7 @@ import type {
   EnvironmentSnapshot, ExperimentRecord, MetricPoint, RunRecord, RunResult, RunSpec, RunStatus,
 } from '../../shared/types';
 import { applyMigrations } from './migrations';
+import { acquireWriterLock, type WriterLock } from './writer_lock';
 
 type ExperimentStatus = ExperimentRecord['status'];
 type SqlValue = number | string | null;
@@ -134,6 +135,8 @@ function explain_fk<T>(what: string, fn: () => T): T {
 
 export class Store {
   private readonly statements = new Map<string, Database.Statement>();
+  /** Taken at the first write, so readers (`peft-bench runs`, the app's pages) never wait on it. */
+  private writer: WriterLock | null = null;
 
   private constructor(
     private readonly db: Database.Database,
@@ -147,6 +150,7 @@ export class Store {
       statement = this.db.prepare(sql);
       this.statements.set(sql, statement);
     }
+    if (!statement.reader && this.writer === null && this.path !== ':memory:') this.writer = acquireWriterLock(this.path);
     return statement;
   }
 
@@ -166,6 +170,8 @@ export class Store {
       db.pragma('busy_timeout = 5000');
       db.pragma('foreign_keys = ON');
       db.pragma('journal_mode = WAL');
+      // Every commit (a metric batch, a run's end) is on disk before the call returns.
+      db.pragma('synchronous = FULL');
       applyMigrations(db, file);
     } catch (err) {
       db.close();
@@ -180,6 +186,8 @@ export class Store {
   close(): void {
     this.statements.clear();
     if (this.db.open) this.db.close();
+    this.writer?.release();
+    this.writer = null;
   }
 
   // -- experiments ------------------------------------------------------------------------
