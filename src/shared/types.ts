@@ -29,7 +29,11 @@ export interface EnvironmentSnapshot {
   hostname: string;
 }
 
-export type TaskMetric = 'accuracy' | 'exact_match';
+/** accuracy (classification), exact_match, token_f1 (SQuAD's), rouge_l (rouge-score, no stemming), rouge_l_stem (with Porter stemming). */
+export type TaskMetric = 'accuracy' | 'exact_match' | 'token_f1' | 'rouge_l' | 'rouge_l_stem';
+
+/** A sweep run tries one learning rate on the first seed; a seed run repeats the chosen rate on another seed. */
+export type RunRole = 'sweep' | 'seed';
 
 /** One run's settings after defaults are applied: everything needed to repeat it. */
 export interface RunSpec {
