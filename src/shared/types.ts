@@ -113,6 +113,7 @@ export interface RunRecord {
   method: string;
   learningRate: number;
   seed: number;
+  role: RunRole;
   spec: RunSpec;
   env: EnvironmentSnapshot | null;
   status: RunStatus;
@@ -121,4 +122,16 @@ export interface RunRecord {
   startedAt: string | null;
   finishedAt: string | null;
   result: RunResult | null;
+}
+
+/** The learning rate a sweep chose for one task and method of an experiment. */
+export interface LrChoice {
+  task: string;
+  method: string;
+  learningRate: number;
+  /** Best validation score of the sweep run at that rate, in [0, 1]. */
+  validationScore: number;
+  /** How many rates were swept. */
+  candidates: number;
+  chosenAt: string;
 }
