@@ -81,7 +81,7 @@ export async function runComparison(
     }));
     const task = taskName(cell.task);
     if (choice) store.setLrChoice(experimentId, { task, method: cell.method, ...choice, candidates: cell.learningRates.length });
-    opts.events?.chosen?.(task, cell.method, choice?.learningRate ?? null);
+    if (cell.learningRates.length > 1) opts.events?.chosen?.(task, cell.method, choice?.learningRate ?? null);
     if (choice) await runAll(seedRuns(c, cell, opts.modelDir, choice.learningRate));
   }
   store.setExperimentStatus(experimentId, failed === stored.length ? 'failed' : 'done');
