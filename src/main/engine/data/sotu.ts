@@ -38,7 +38,7 @@ export function sotuKey(year: number, name: string): string {
 
 /** Consecutive sentences grouped to at least `minWords` words; a short tail joins the passage before it. */
 export function passagesOf(text: string, minWords = PASSAGE_WORDS): string[] {
-  const sentences = text.replace(/\s+/g, ' ').trim().split(/(?<=[.!?]["')\]]?)\s+(?=["'(\[]?[A-Z0-9])/);
+  const sentences = text.replace(/\s+/g, ' ').trim().split(/(?<=[.!?]["')\]]?)\s+(?=["'([]?[A-Z0-9])/);
   const out: string[] = [];
   let cur: string[] = [];
   let words = 0;
