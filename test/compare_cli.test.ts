@@ -70,9 +70,11 @@ before(async () => {
 test('compare runs every method, stores the five dimensions and prints the table', () => {
   const r = cli('compare', config(), '--db', db);
   assert.equal(r.code, 0, r.err);
-  for (const m of ['full', 'lora_qv', 'ln_tuning']) assert.match(r.out, new RegExp(`colours\\s+${m}\\s`));
-  assert.match(r.out, /train tok\/s/);
-  assert.match(r.err, /\[3\/3\] colours ln_tuning/);
+  for (const m of ['full', 'lora_qv', 'ln_tuning']) assert.match(r.out, new RegExp(`\\n${m}\\s+\\d+\\.\\d\\d \\[lr 0\\.01, n=1\\]`));
+  assert.match(r.out, /Table 4/);
+  assert.match(r.out, /Table 5/);
+  assert.match(r.out, /train %/);
+  assert.match(r.err, /\[3\/3\] seed colours ln_tuning/);
   const runs = JSON.parse(cli('runs', '--db', db, '--json').out) as { method: string; status: string; env: { backend: { name: string } }; result: Record<string, number | null> }[];
   assert.equal(runs.length, 3);
   for (const run of runs) {
@@ -94,6 +96,27 @@ test('compare runs every method, stores the five dimensions and prints the table
   assert.match(show.out, /loss: 1:/);
 });
 
+test('the protocol: sweep on the first seed, the chosen rate on the others, recorded and reported', () => {
+  const protoDb = path.join(dir, 'protocol.db');
+  const r = cli('compare', config({ methods: [{ id: 'lora_qv', r: 2 }], learning_rates: [1e-2, 1e-3], seeds: [0, 1] }), '--db', protoDb);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /colours lora_qv: learning rate 0\.0(1|01) chosen on validation/);
+  const runs = JSON.parse(cli('runs', '--db', protoDb, '--json').out) as { role: string; learningRate: number; seed: number; result: { validationScore: number } }[];
+  assert.deepEqual(runs.map((x) => [x.role, x.seed]), [['sweep', 0], ['sweep', 0], ['seed', 1]]);
+  const best = runs[0].result.validationScore >= runs[1].result.validationScore ? runs[0] : runs[1];
+  assert.equal(runs[2].learningRate, best.learningRate);
+  const conn = new Database(protoDb, { readonly: true });
+  const choice = conn.prepare('SELECT learning_rate, candidates FROM lr_choices').get() as { learning_rate: number; candidates: number };
+  conn.close();
+  assert.deepEqual(choice, { learning_rate: best.learningRate, candidates: 2 });
+  const md = cli('report', '1', '--db', protoDb, '--format', 'md');
+  assert.equal(md.code, 0, md.err);
+  assert.match(md.out, new RegExp(`\\| lora_qv \\| [0-9.]+ ± [0-9.]+ \\[lr ${best.learningRate}, n=2\\]`));
+  assert.match(cli('report', '1', '--db', protoDb, '--format', 'csv').out, /^method,colours \(accuracy\),mean/);
+  assert.match(cli('report', '1', '--db', protoDb, '--format', 'latex').out, /\\begin\{tabular\}/);
+  assert.notEqual(cli('report', '1', '--db', protoDb, '--format', 'docx').code, 0);
+});
+
 test('bad input: a clear error, a non-zero exit, and the store unchanged', () => {
   const before = counts();
   const refuse = (args: string[], pattern: RegExp) => {
@@ -104,7 +127,7 @@ test('bad input: a clear error, a non-zero exit, and the store unchanged', () =>
   };
   refuse(['compare', config({ methods: ['full', 'qlora'] })], /methods\[1\]: unknown method "qlora"/);
   refuse(['compare', config({ methods: [{ id: 'lora_qv', r: 0 }] })], /lora_qv\.r must be a positive integer, got 0/);
-  refuse(['compare', config({ budget: { steps: -1 } })], /budget\.steps must be an integer ≥ 1/);
+  refuse(['compare', config({ budget: { steps: -1 } })], /budget\.steps must be an integer ≥ 0/);
   refuse(['compare', config({ model: path.join(dir, 'nowhere') })], /nowhere does not exist/);
 
   const broken = path.join(dir, 'broken');
@@ -120,6 +143,8 @@ test('bad input: a clear error, a non-zero exit, and the store unchanged', () =>
   const badTask = { name: 'colours', train: 'bad.jsonl', validation: 'val.jsonl', test: 'test.jsonl', input: 'text', target: 'label' };
   refuse(['compare', config({ tasks: [badTask] })], /bad\.jsonl line 1: field "label" is missing/);
   refuse(['show', '999'], /run 999 is not in/);
+  refuse(['report', '999'], /experiment 999 is not in/);
+  refuse(['compare', config({ learning_rates: [] })], /learning_rates must be a non-empty list/);
 });
 
 test('a database that is not SQLite is refused and left as it was', () => {

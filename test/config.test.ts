@@ -3,7 +3,16 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { DEFAULT_BUDGET, parseComparison, planRuns, readComparisonFile } from '../src/main/comparison/config';
+import { resolveSteps } from '../src/main/comparison/budget';
+import { DEFAULT_BUDGET, parseComparison, readComparisonFile, type Comparison } from '../src/main/comparison/config';
+import { chooseRate, planCells, runsPerCell, seedRuns, sweepRuns } from '../src/main/comparison/protocol';
+import type { TaskData } from '../src/main/engine/data/task';
+
+const TASK = { kind: 'classification', train: Array.from({ length: 2000 }, () => ({ input: 'x', target: 'y' })) } as TaskData;
+/** Every run of every cell, sweeping first and taking the first rate as chosen. */
+function planRuns(c: Comparison, modelDir: string) {
+  return planCells(c, modelDir, c.tasks.map(() => TASK)).flatMap((cell) => [...sweepRuns(c, cell, modelDir), ...seedRuns(c, cell, modelDir, cell.learningRates[0])]);
+}
 
 const fixture = path.resolve('test/fixtures/t5_tiny_relu');
 const base = { model: fixture, tasks: ['spam_assassin'], methods: ['full'] };
@@ -20,9 +29,41 @@ function parseError(raw: unknown): string {
 test('defaults fill a minimal config', () => {
   const c = parseComparison(base, '/tmp', 'mine');
   assert.equal(c.name, 'mine');
-  assert.deepEqual(c.seeds, [0]);
+  assert.deepEqual(c.seeds, [0, 1, 42]);
   assert.deepEqual(c.budget, DEFAULT_BUDGET);
-  assert.deepEqual(c.methods, [{ id: 'full', options: {}, learningRates: [1e-4] }]);
+  assert.deepEqual(c.methods, [{ id: 'full', options: {}, learningRates: [1e-3, 1e-4, 1e-5] }]);
+  const small = parseComparison({ ...base, preset: 'small', budget: { max_steps: 80 } }, '/tmp', 'mine');
+  assert.deepEqual([small.seeds, small.methods[0].learningRates, small.budget.max_steps, small.budget.micro_batch], [[0, 1], [1e-3, 1e-4], 80, 16]);
+});
+
+test('steps: 3 epochs or at least 100 updates, capped by max_steps; output length by task kind', () => {
+  assert.equal(resolveSteps(DEFAULT_BUDGET, 2000), 188); // ceil(3 · 2000 / 32)
+  assert.equal(resolveSteps(DEFAULT_BUDGET, 250), 100); // 3 epochs would be 24 updates
+  assert.equal(resolveSteps({ ...DEFAULT_BUDGET, max_steps: 60, min_steps: 30 }, 2000), 60);
+  assert.equal(resolveSteps({ ...DEFAULT_BUDGET, steps: 7 }, 2000), 7);
+  const c = parseComparison(base, '/tmp', 'x');
+  const [cell] = planCells(c, fixture, [TASK]);
+  assert.deepEqual([cell.steps, cell.maxTargetTokens], [188, 8]);
+  assert.equal(planCells(c, fixture, [{ ...TASK, kind: 'summarization' }])[0].maxTargetTokens, 128);
+});
+
+test('protocol: the sweep on the first seed, the chosen rate on the others, one microbatch for all', () => {
+  const c = parseComparison({ ...base, methods: ['full', 'lora_qv'] }, '/tmp', 'x');
+  const [cell] = planCells(c, fixture, [TASK]);
+  const sweep = sweepRuns(c, cell, fixture);
+  assert.deepEqual(sweep.map((r) => [r.role, r.spec.learningRate, r.spec.seed]), [['sweep', 1e-3, 0], ['sweep', 1e-4, 0], ['sweep', 1e-5, 0]]);
+  const chosen = chooseRate([{ learningRate: 1e-3, validationScore: 0.5 }, { learningRate: 1e-4, validationScore: 0.7 }, { learningRate: 1e-5, validationScore: null }]);
+  assert.deepEqual(chosen, { learningRate: 1e-4, validationScore: 0.7 });
+  assert.equal(chooseRate([{ learningRate: 1e-3, validationScore: 0.5 }, { learningRate: 1e-4, validationScore: 0.5 }])!.learningRate, 1e-3);
+  assert.equal(chooseRate([{ learningRate: 1e-3, validationScore: null }]), null);
+  const seeds = seedRuns(c, cell, fixture, 1e-4);
+  assert.deepEqual(seeds.map((r) => [r.role, r.spec.learningRate, r.spec.seed]), [['seed', 1e-4, 1], ['seed', 1e-4, 42]]);
+  assert.equal(runsPerCell(c, cell), 5);
+  assert.ok([...sweep, ...seeds].every((r) => r.spec.microBatch === 8 && r.spec.effectiveBatch === 32));
+  const one = parseComparison({ ...base, learning_rates: [1e-3] }, '/tmp', 'x');
+  const [single] = planCells(one, fixture, [TASK]);
+  assert.deepEqual(sweepRuns(one, single, fixture).map((r) => [r.role, r.spec.seed]), [['seed', 0], ['seed', 1], ['seed', 42]]);
+  assert.deepEqual(seedRuns(one, single, fixture, 1e-3), []);
 });
 
 test('the run matrix is tasks × methods × learning rates × seeds', () => {
@@ -31,19 +72,25 @@ test('the run matrix is tasks × methods × learning rates × seeds', () => {
     methods: ['full', { id: 'lora_qv', r: 4, learning_rates: [5e-4] }, 'ln_tuning'],
   }, '/tmp', 'x');
   const runs = planRuns(c, fixture);
-  assert.equal(runs.length, (2 + 1 + 2) * 3);
+  assert.equal(runs.length, (2 + 2) + 3 + (2 + 2)); // sweep + other seeds; lora_qv has one rate, so no sweep
   const lora = runs.filter((r) => r.spec.method === 'lora_qv');
   assert.deepEqual([...new Set(lora.map((r) => r.spec.learningRate))], [5e-4]);
   assert.deepEqual(lora[0].spec.methodOptions, { r: 4, alpha: 8 });
-  assert.deepEqual(runs.map((r) => r.spec.seed).slice(0, 3), [0, 1, 42]);
+  assert.deepEqual(runs.map((r) => r.spec.seed).slice(0, 4), [0, 0, 1, 42]);
 });
 
 test('bad values are refused with the field named', () => {
   assert.match(parseError({ ...base, methods: ['nope'] }), /unknown method "nope"/);
   assert.match(parseError({ ...base, methods: [{ id: 'lora_qv', r: { n: 8 } }] }), /methods\[0\]\.r must be a number/);
   assert.match(parseError({ ...base, learning_rates: [0] }), /learning_rates\[0\] is out of range/);
+  assert.match(parseError({ ...base, learning_rates: [] }), /learning_rates must be a non-empty list/);
+  assert.match(parseError({ ...base, learning_rates: [1e-3, 1e-3] }), /learning_rates: 0.001 appears twice/);
+  assert.match(parseError({ ...base, preset: 'huge' }), /preset must be one of study, small/);
+  assert.match(parseError({ ...base, budget: { max_steps: 10 } }), /budget\.max_steps \(10\) is below budget\.min_steps/);
+  assert.match(parseError({ ...base, tasks: [{ name: 'b', format: 'boolq', train: 'a', validation: 'a', test: 'a', input: 'q' }] }), /tasks\[0\]\.input does not apply to format boolq/);
+  assert.match(parseError({ ...base, tasks: [{ name: 'b', format: 'mnli', train: 'a', validation: 'a', test: 'a' }] }), /tasks\[0\]\.format must be one of fields, boolq/);
   assert.match(parseError({ ...base, seeds: [-1] }), /seeds\[0\]/);
-  assert.match(parseError({ ...base, budget: { steps: 0 } }), /budget\.steps must be an integer ≥ 1/);
+  assert.match(parseError({ ...base, budget: { steps: -1 } }), /budget\.steps must be an integer ≥ 0/);
   assert.match(parseError({ ...base, budget: { micro_batch: 3, effective_batch: 32 } }), /multiple of budget\.micro_batch/);
   assert.match(parseError({ ...base, budget: { stepz: 3 } }), /budget\.stepz is not a known setting/);
   assert.match(parseError({ ...base, colour: 'red' }), /colour is not a known setting/);

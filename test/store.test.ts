@@ -102,7 +102,7 @@ describe('records', () => {
       const queued = store.getRun(id);
       assert.ok(queued);
       assert.deepEqual(queued, {
-        id, experimentId: exp, task: 'sst2', method: 'lora', learningRate: 3e-4, seed: 7, spec: SPEC, env: null,
+        id, experimentId: exp, task: 'sst2', method: 'lora', learningRate: 3e-4, seed: 7, role: 'seed', spec: SPEC, env: null,
         status: 'queued', reason: null, createdAt: queued.createdAt, startedAt: null, finishedAt: null, result: null,
       });
       store.startRun(id, ENV);
@@ -200,7 +200,7 @@ describe('database file', () => {
     assert.deepEqual(read_versions(), [latest, MIGRATIONS.map((m) => m.version)]);
     with_store((store) => assert.deepEqual(store.listExperiments().map((e) => e.name), ['kept']), file);
     assert.deepEqual(read_versions(), [latest, MIGRATIONS.map((m) => m.version)]);
-    assert.deepEqual(table_names(file), ['experiments', 'metrics', 'results', 'runs', 'schema_migrations']);
+    assert.deepEqual(table_names(file), ['experiments', 'lr_choices', 'metrics', 'results', 'runs', 'schema_migrations']);
   });
 
   test('migrates a database left at an older version, keeping its data', () => {
@@ -304,4 +304,28 @@ describe('integrity', () => {
       assert.equal(store.getRun(run)?.result?.score, RESULT.score);
     });
   });
+});
+
+test('migration 3 keeps stored results, marks old runs as seed runs and records learning-rate choices', () => {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'mig3-')), 'old.db');
+  const old = new Database(file);
+  applyMigrations(old, file, MIGRATIONS.slice(0, 2));
+  old.prepare(`INSERT INTO experiments (name, created_at, config, status) VALUES ('e', 'now', '{}', 'done')`).run();
+  old.prepare(`INSERT INTO runs (experiment_id, task, method, learning_rate, seed, spec, status, created_at) VALUES (1, 't', 'full', 0.001, 0, '{}', 'done', 'now')`).run();
+  old.prepare(`INSERT INTO results (run_id, total_params, trainable_params, changed_params, storage_bytes, peak_tensor_bytes, peak_rss_bytes, metric, score)
+    VALUES (1, 10, 10, 10, 40, 100, 200, 'accuracy', 0.75)`).run();
+  old.close();
+  const store = Store.open(file);
+  try {
+    const run = store.getRun(1)!;
+    assert.equal(run.role, 'seed');
+    assert.equal(run.result!.score, 0.75);
+    store.setLrChoice(1, { task: 't', method: 'full', learningRate: 1e-3, validationScore: 0.7, candidates: 3 });
+    assert.deepEqual(store.lrChoices(1).map(({ chosenAt: _c, ...c }) => c), [{ task: 't', method: 'full', learningRate: 1e-3, validationScore: 0.7, candidates: 3 }]);
+    assert.throws(() => store.setLrChoice(99, { task: 't', method: 'full', learningRate: 1e-3, validationScore: 0.7, candidates: 3 }), /experiment 99 does not exist/);
+    const id = store.createRun(1, { ...(run.spec as object), task: 't', method: 'full', learningRate: 1e-3, seed: 1 } as never, 'sweep');
+    assert.equal(store.getRun(id)!.role, 'sweep');
+  } finally {
+    store.close();
+  }
 });

@@ -29,7 +29,11 @@ export interface EnvironmentSnapshot {
   hostname: string;
 }
 
-export type TaskMetric = 'accuracy' | 'exact_match';
+/** accuracy (classification), exact_match, token_f1 (SQuAD's), rouge_l (rouge-score, no stemming), rouge_l_stem (with Porter stemming). */
+export type TaskMetric = 'accuracy' | 'exact_match' | 'token_f1' | 'rouge_l' | 'rouge_l_stem';
+
+/** A sweep run tries one learning rate on the first seed; a seed run repeats the chosen rate on another seed. */
+export type RunRole = 'sweep' | 'seed';
 
 /** One run's settings after defaults are applied: everything needed to repeat it. */
 export interface RunSpec {
@@ -109,6 +113,7 @@ export interface RunRecord {
   method: string;
   learningRate: number;
   seed: number;
+  role: RunRole;
   spec: RunSpec;
   env: EnvironmentSnapshot | null;
   status: RunStatus;
@@ -117,4 +122,16 @@ export interface RunRecord {
   startedAt: string | null;
   finishedAt: string | null;
   result: RunResult | null;
+}
+
+/** The learning rate a sweep chose for one task and method of an experiment. */
+export interface LrChoice {
+  task: string;
+  method: string;
+  learningRate: number;
+  /** Best validation score of the sweep run at that rate, in [0, 1]. */
+  validationScore: number;
+  /** How many rates were swept. */
+  candidates: number;
+  chosenAt: string;
 }

@@ -42,3 +42,29 @@ export function bar(fraction: number, width = 24): string {
   const filled = Math.round(Math.min(1, Math.max(0, fraction)) * width);
   return '█'.repeat(filled) + '░'.repeat(width - filled);
 }
+
+export const REPORT_FORMATS = ['text', 'md', 'csv', 'latex', 'tex', 'json'] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+/** A titled table as plain text, Markdown, CSV or LaTeX (json is rendered by the caller). */
+export function renderTable(format: Exclude<ReportFormat, 'json'>, title: string, headers: string[], rows: string[][]): string {
+  const names = headers.map((h) => h.replace(/:$/, ''));
+  if (format === 'text') return `${title}\n\n${table(headers, rows)}`;
+  if (format === 'md') {
+    const align = headers.map((h) => (h.endsWith(':') ? ':---' : '---:'));
+    const line = (cells: string[]) => `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
+    return [`**${title}**`, '', line(names), line(align), ...rows.map(line)].join('\n');
+  }
+  if (format === 'csv') {
+    const cell = (c: string) => (/[",\n]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c);
+    return [names, ...rows].map((r) => r.map(cell).join(',')).join('\n');
+  }
+  const tex = (c: string) => c.replace(/\\/g, '\\textbackslash{}').replace(/([&%$#_{}])/g, '\\$1').replace(/±/g, '$\\pm$').replace(/—/g, '--');
+  const spec = headers.map((h) => (h.endsWith(':') ? 'l' : 'r')).join('');
+  return [
+    '\\begin{table}[t]', '\\centering', `\\begin{tabular}{${spec}}`, '\\hline',
+    `${names.map(tex).join(' & ')} \\\\`, '\\hline',
+    ...rows.map((r) => `${r.map(tex).join(' & ')} \\\\`),
+    '\\hline', '\\end{tabular}', `\\caption{${tex(title)}}`, '\\end{table}',
+  ].join('\n');
+}

@@ -6,11 +6,12 @@ import type { BackendName } from '../../shared/types';
 import { readComparisonFile } from '../comparison/config';
 import { runComparison } from '../comparison/runner';
 import { initBackend } from '../engine/backend';
-import { summarise } from '../comparison/summary';
+import { summariseCells } from '../comparison/summary';
 import { DEFAULT_MODEL_NAME, ensureDefaultModel } from '../engine/models/default_model';
 import { Store, defaultDbPath } from '../store/store';
 import { Progress } from './progress';
-import { comparisonTable, runDetail, runsTable } from './report';
+import { REPORT_FORMATS, type ReportFormat } from './format';
+import { experimentReport, runDetail, runsTable } from './report';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 export const DEFAULT_CONFIG = path.join(ROOT, 'resources', 'default-comparison.yaml');
@@ -20,12 +21,16 @@ const USAGE = `peft-bench — compare PEFT methods on your model and tasks
 usage:
   peft-bench compare [CONFIG] [--db PATH] [--backend NAME] [--json]
       run a comparison (YAML or JSON config; default: ${path.relative(process.cwd(), DEFAULT_CONFIG)})
+  peft-bench report EXPERIMENT [--format text|md|csv|latex|json] [--db PATH]
+      Table 4 (score ± 95% interval per task and method, chosen learning rate only) and
+      Table 5 (trainable %, storage, peak memory, throughput relative to full fine-tuning)
   peft-bench runs [--experiment ID] [--db PATH] [--json]
   peft-bench show RUN [--db PATH] [--json]
 
 options:
   --db PATH        SQLite store (default: ${defaultDbPath()})
   --backend NAME   force a TF.js backend: tensorflow-gpu, tensorflow, wasm or cpu
+  --format FORMAT  report format: text (default), md, csv, latex (or tex), json
   --json           machine-readable output`;
 
 const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
@@ -33,19 +38,26 @@ const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv, allowPositionals: true,
-    options: { db: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' }, experiment: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { db: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' }, experiment: { type: 'string' }, format: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
   const [command, arg] = positionals;
   if (values.help || !command || command === 'help') return print(USAGE, 0);
   if (values.backend && !BACKENDS.includes(values.backend)) throw new Error(`--backend must be one of ${BACKENDS.join(', ')}, got "${values.backend}"`);
   const db = path.resolve(values.db ?? defaultDbPath());
-  if (command === 'compare') return compare(arg ?? DEFAULT_CONFIG, db, values.backend as BackendName | undefined, !!values.json);
+  const format = values.json ? 'json' : (values.format ?? 'text');
+  if (!REPORT_FORMATS.includes(format as ReportFormat)) throw new Error(`--format must be one of ${REPORT_FORMATS.join(', ')}, got "${format}"`);
+  if (command === 'compare') return compare(arg ?? DEFAULT_CONFIG, db, values.backend as BackendName | undefined, format as ReportFormat);
   const store = Store.open(db);
   try {
     if (command === 'runs') {
       const experimentId = values.experiment === undefined ? undefined : positiveId(values.experiment, '--experiment');
       const runs = store.listRuns(experimentId === undefined ? {} : { experimentId });
       return print(values.json ? JSON.stringify(runs, null, 2) : runs.length ? runsTable(runs) : `no runs in ${db}`, 0);
+    }
+    if (command === 'report') {
+      const id = positiveId(arg, 'EXPERIMENT');
+      if (!store.getExperiment(id)) throw new Error(`experiment ${id} is not in ${db}; list runs with \`peft-bench runs\``);
+      return print(experimentReport(summariseCells(store.listRuns({ experimentId: id }), store.lrChoices(id)), format as ReportFormat), 0);
     }
     if (command === 'show') {
       const run = store.getRun(positiveId(arg, 'RUN'));
@@ -59,7 +71,7 @@ export async function main(argv: string[]): Promise<number> {
   throw new Error(`unknown command "${command}"\n\n${USAGE}`);
 }
 
-async function compare(configFile: string, db: string, backend: BackendName | undefined, json: boolean): Promise<number> {
+async function compare(configFile: string, db: string, backend: BackendName | undefined, format: ReportFormat): Promise<number> {
   const comparison = readComparisonFile(configFile);
   if (backend) comparison.backend = backend;
   const dataHome = path.dirname(defaultDbPath());
@@ -76,18 +88,19 @@ async function compare(configFile: string, db: string, backend: BackendName | un
     const { experimentId, failed } = await runComparison(comparison, store, {
       modelDir, artifactsRoot,
       events: {
-        planned: (_id, runs) => progress.planned(runs),
+        planned: (_id, runs, total) => progress.planned(runs, total),
         message: (id, msg) => progress.message(id, msg),
         ended: (id, outcome) => progress.ended(id, outcome),
+        chosen: (task, method, lr) => progress.chosen(task, method, lr),
       },
     });
     const runs = store.listRuns({ experimentId });
-    const rows = summarise(runs);
-    if (json) {
-      process.stdout.write(JSON.stringify({ experimentId, rows, runs }, null, 2) + '\n');
+    const report = experimentReport(summariseCells(runs, store.lrChoices(experimentId)), format);
+    if (format === 'json') {
+      process.stdout.write(JSON.stringify({ experimentId, report: JSON.parse(report), runs }, null, 2) + '\n');
     } else {
       const backends = [...new Set(runs.map((r) => r.env?.backend.name).filter(Boolean))].join(', ');
-      process.stdout.write(`\nexperiment ${experimentId}: ${runs.length} runs, ${failed} failed, backend ${backends || '—'}\n\n${comparisonTable(rows)}\n`);
+      process.stdout.write(`\nexperiment ${experimentId}: ${runs.length} runs, ${failed} failed, backend ${backends || '—'}\n\n${report}\n`);
     }
     return failed ? 1 : 0;
   } finally {

@@ -1,7 +1,7 @@
 // Progress of a comparison on the terminal: a bar per run with ETA for the run and the whole
 // experiment. On a terminal the line redraws in place; in a log it prints every tenth of a run.
 import type { WorkerMessage } from '../worker/protocol';
-import type { PlannedRun } from '../comparison/config';
+import type { PlannedRun } from '../comparison/protocol';
 import { bar, fmtDuration } from './format';
 
 export class Progress {
@@ -11,11 +11,18 @@ export class Progress {
   private readonly startedAt = Date.now();
   private finishedSeconds: number[] = [];
   private lastDecile = -1;
+  private total = 0;
 
   constructor(private readonly out: NodeJS.WriteStream = process.stderr) {}
 
-  planned(runs: { id: number; run: PlannedRun }[]): void {
-    this.runs = runs;
+  /** The runs stored so far and how many the experiment will have (seed runs are stored after their sweep). */
+  planned(runs: { id: number; run: PlannedRun }[], total = runs.length): void {
+    this.runs = [...runs];
+    this.total = Math.max(total, runs.length);
+  }
+
+  chosen(task: string, method: string, lr: number | null): void {
+    this.out.write(`${this.out.isTTY ? '\r\x1b[2K' : ''}${task} ${method}: ${lr === null ? 'every sweep run failed; no seed runs' : `learning rate ${lr} chosen on validation`}\n`);
   }
 
   message(runId: number, msg: WorkerMessage): void {
@@ -27,9 +34,9 @@ export class Progress {
     const elapsed = (Date.now() - this.runStart) / 1000;
     const runEta = fraction > 0 ? (elapsed / fraction) * (1 - fraction) : NaN;
     const perRun = this.finishedSeconds.length ? this.finishedSeconds.reduce((a, b) => a + b) / this.finishedSeconds.length : elapsed / Math.max(fraction, 1e-9);
-    const allEta = runEta + perRun * (this.runs.length - i - 1);
+    const allEta = runEta + perRun * (this.total - i - 1);
     const loss = msg.loss === undefined ? '' : ` loss ${msg.loss.toFixed(4)}`;
-    const line = `[${i + 1}/${this.runs.length}] ${spec.task} ${spec.method} lr=${spec.learningRate} seed=${spec.seed} ${bar(fraction)} ` +
+    const line = `[${i + 1}/${this.total}] ${this.runs[i].run.role} ${spec.task} ${spec.method} lr=${spec.learningRate} seed=${spec.seed} ${bar(fraction)} ` +
       `${msg.step}/${msg.totalSteps} ${msg.phase}${loss}  ETA run ${fmtDuration(runEta)} · all ${fmtDuration(allEta)}`;
     if (this.out.isTTY) {
       this.out.write(`\r\x1b[2K${line}`);

@@ -1,39 +1,80 @@
-// The comparison table (methods × the five dimensions) and the views of `runs` and `show`.
+// The study's tables for an experiment (Table 4: score ± interval per task and method; Table 5:
+// efficiency relative to full fine-tuning) and the views of `runs` and `show`.
 import type { RunRecord } from '../../shared/types';
-import type { SummaryRow } from '../comparison/summary';
-import { fmtBytes, fmtCount, fmtRate, table } from './format';
+import { summariseMethods, type CellSummary, type MethodSummary } from '../comparison/summary';
+import { verdict, type PairedTest } from '../comparison/stats';
+import { fmtBytes, fmtCount, fmtRate, renderTable, table, type ReportFormat } from './format';
 
-const pct = (part: number, whole: number | null | undefined) =>
-  whole && Number.isFinite(part) && Number.isFinite(whole) ? `${((100 * part) / whole).toFixed(0)}%` : '—';
+const pct = (part: number | null, whole: number | null | undefined) =>
+  part !== null && whole && Number.isFinite(part) && Number.isFinite(whole) ? `${((100 * part) / whole).toFixed(1)}` : '—';
 
-export function comparisonTable(rows: SummaryRow[]): string {
-  const fullOf = (task: string) => rows.find((r) => r.task === task && r.method === 'full');
-  const body = rows.map((r) => {
-    const full = fullOf(r.task);
-    return [
-      r.task, r.method, String(r.learningRate), String(r.seeds),
-      `${(100 * r.score).toFixed(1)}${r.seeds > 1 ? ` ±${(100 * r.scoreCi).toFixed(1)}` : ''}`,
-      fmtCount(r.trainableParams), `${((100 * r.trainableParams) / r.totalParams).toPrecision(3)}%`, fmtCount(r.changedParams),
-      fmtBytes(r.storageBytes),
-      fmtBytes(r.peakTensorBytes), fmtBytes(r.peakRssBytes), fmtBytes(r.peakGpuBytes),
-      fmtRate(r.trainTokensPerSec), pct(r.trainTokensPerSec, full?.trainTokensPerSec),
-      fmtRate(r.inferTokensPerSecUnmerged), pct(r.inferTokensPerSecUnmerged, full?.inferTokensPerSecUnmerged),
-      fmtRate(r.inferTokensPerSecMerged),
-    ];
-  });
-  return table(
-    ['task:', 'method:', 'lr', 'seeds', 'score %', 'trainable', 'of total', 'changed', 'storage', 'peak tensors', 'peak RSS', 'peak GPU',
-      'train tok/s', 'vs full', 'infer tok/s', 'vs full', 'merged tok/s'],
-    body,
-  );
+/** "85.3 ± 2.1" in points (×100); the interval is left out with one seed. */
+function scoreCell(mean: number, ci: number): string {
+  if (!Number.isFinite(mean)) return '—';
+  return Number.isFinite(ci) ? `${(100 * mean).toFixed(2)} ± ${(100 * ci).toFixed(2)}` : (100 * mean).toFixed(2);
+}
+
+function testCell(t: PairedTest | null): string {
+  if (!t) return '—';
+  const p = Number.isFinite(t.p) ? ` (p=${t.p < 0.001 ? '<0.001' : t.p.toFixed(3)})` : '';
+  return `${verdict(t)}${p}`;
+}
+
+export function table4(cells: CellSummary[], format: Exclude<ReportFormat, 'json'>, title = 'Table 4: test score over seeds (mean ± 95% t-interval)'): string {
+  const tasks = [...new Set(cells.map((c) => c.task))];
+  const methods = summariseMethods(cells);
+  const headers = ['method:', ...tasks.map((t) => `${t} (${cells.find((c) => c.task === t)!.metric})`), 'mean', 'vs full:', 'vs best:'];
+  const rows = methods.map((m) => [
+    m.method,
+    ...tasks.map((t) => {
+      const c = m.cells.get(t);
+      return c ? `${scoreCell(c.score.mean, c.score.ci95)} [lr ${c.learningRate}, n=${c.score.n}]` : '—';
+    }),
+    scoreCell(m.aggregate.mean, m.aggregate.ci95),
+    testCell(m.vsFull), testCell(m.vsBest),
+  ]);
+  return renderTable(format, title, headers, rows);
+}
+
+export function table5(cells: CellSummary[], format: Exclude<ReportFormat, 'json'>, title = 'Table 5: efficiency, throughput as % of full fine-tuning'): string {
+  const methods = summariseMethods(cells);
+  const full = methods.find((m) => m.method === 'full');
+  const headers = ['method:', 'score', 'trainable (M)', 'trainable %', 'storage', 'peak tensors', 'peak RSS', 'peak GPU',
+    'train tok/s', 'train %', 'infer tok/s', 'infer %', 'merged %'];
+  const rows = methods.map((m: MethodSummary) => [
+    m.method, scoreCell(m.aggregate.mean, m.aggregate.ci95),
+    (m.trainableParams / 1e6).toFixed(3), ((100 * m.trainableParams) / m.totalParams).toPrecision(3),
+    fmtBytes(m.storageBytes), fmtBytes(m.peakTensorBytes), fmtBytes(m.peakRssBytes), fmtBytes(m.peakGpuBytes),
+    fmtRate(m.trainTokensPerSec), pct(m.trainTokensPerSec, full?.trainTokensPerSec),
+    fmtRate(m.inferTokensPerSecUnmerged), pct(m.inferTokensPerSecUnmerged, full?.inferTokensPerSecUnmerged),
+    // Merged inference against full fine-tuning's (unmerged: there is nothing to merge).
+    pct(m.inferTokensPerSecMerged, full?.inferTokensPerSecUnmerged),
+  ]);
+  return renderTable(format, title, headers, rows);
+}
+
+/** Both tables, or their numbers as JSON. */
+export function experimentReport(cells: CellSummary[], format: ReportFormat): string {
+  if (format === 'json') {
+    const methods = summariseMethods(cells).map((m) => ({ ...m, cells: [...m.cells.values()].map(cellJson) }));
+    return JSON.stringify({ cells: cells.map(cellJson), methods }, null, 2);
+  }
+  const f = format === 'tex' ? 'latex' : format;
+  if (!cells.length) return 'no finished runs to report';
+  return `${table4(cells, f)}\n\n${table5(cells, f)}`;
+}
+
+function cellJson(c: CellSummary) {
+  return { ...c, bySeed: Object.fromEntries(c.bySeed) };
 }
 
 export function runsTable(runs: RunRecord[]): string {
   return table(
-    ['run', 'exp', 'task:', 'method:', 'lr', 'seed', 'status:', 'score %', 'train tok/s', 'peak tensors', 'storage', 'finished:'],
+    ['run', 'exp', 'task:', 'method:', 'lr', 'seed', 'role:', 'status:', 'score %', 'val %', 'train tok/s', 'peak tensors', 'storage', 'finished:'],
     runs.map((r) => [
-      String(r.id), String(r.experimentId), r.task, r.method, String(r.learningRate), String(r.seed), r.status,
-      r.result ? (100 * r.result.score).toFixed(1) : '—', fmtRate(r.result?.trainTokensPerSec ?? null),
+      String(r.id), String(r.experimentId), r.task, r.method, String(r.learningRate), String(r.seed), r.role, r.status,
+      r.result ? (100 * r.result.score).toFixed(1) : '—', r.result ? (100 * r.result.validationScore).toFixed(1) : '—',
+      fmtRate(r.result?.trainTokensPerSec ?? null),
       fmtBytes(r.result?.peakTensorBytes ?? null), fmtBytes(r.result?.storageBytes ?? null), r.finishedAt ?? '—',
     ]),
   );
@@ -41,7 +82,7 @@ export function runsTable(runs: RunRecord[]): string {
 
 export function runDetail(r: RunRecord, loss: { step: number; value: number }[]): string {
   const lines = [
-    `run ${r.id} of experiment ${r.experimentId}: ${r.task} / ${r.method}, lr ${r.learningRate}, seed ${r.seed}`,
+    `run ${r.id} of experiment ${r.experimentId}: ${r.task} / ${r.method}, lr ${r.learningRate}, seed ${r.seed} (${r.role} run)`,
     `status: ${r.status}${r.reason ? ` (${r.reason})` : ''}`,
     `created ${r.createdAt}, started ${r.startedAt ?? '—'}, finished ${r.finishedAt ?? '—'}`,
   ];

@@ -1,70 +1,104 @@
-// Runs a comparison: stores the experiment and its runs, then trains each run in its own
-// worker process. This process is the single writer of the store.
+// Runs a comparison with the study's protocol: for each task × method, the learning-rate sweep,
+// the choice of rate on validation, then the chosen rate on the other seeds. Each run trains in
+// its own worker process; this process is the single writer of the store.
 import { fork } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunResult } from '../../shared/types';
+import type { TaskData } from '../engine/data/task';
 import { loadTask, taskName } from '../engine/data/tasks';
 import { sampleGpuMemory } from '../engine/measure/nvidia_smi';
 import { checkModelFolder } from '../engine/models/load';
 import type { Store } from '../store/store';
 import type { StartMessage, WorkerMessage } from '../worker/protocol';
-import { planRuns, type Comparison, type PlannedRun } from './config';
+import type { Comparison } from './config';
+import { chooseRate, planCells, runsPerCell, seedRuns, sweepRuns, type Cell, type PlannedRun } from './protocol';
+
+export type { PlannedRun } from './protocol';
+
+export type RunOutcome = { status: 'done'; result: RunResult } | { status: 'failed'; reason: string };
 
 export interface RunnerEvents {
-  /** Before anything runs: the ids of every stored run, in order. */
-  planned?(experimentId: number, runs: { id: number; run: PlannedRun }[]): void;
+  /** Whenever runs are stored: every run so far, in order, and how many the experiment will have. */
+  planned?(experimentId: number, runs: { id: number; run: PlannedRun }[], total: number): void;
   message?(runId: number, msg: WorkerMessage): void;
-  ended?(runId: number, outcome: { status: 'done'; result: RunResult } | { status: 'failed'; reason: string }): void;
+  ended?(runId: number, outcome: RunOutcome): void;
+  /** After a sweep: the rate kept for a task and method (null when every sweep run failed). */
+  chosen?(task: string, method: string, learningRate: number | null): void;
 }
 
 const WORKER = fileURLToPath(new URL('../worker/train_worker.ts', import.meta.url));
 
+/** Starts one training worker and wires its messages and exit. The only code that knows how workers are launched. */
+function launchWorker(start: StartMessage, on: { message(msg: WorkerMessage): void; exit(reason: string): void }): { pid: number } {
+  const child = fork(WORKER, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
+  child.on('message', on.message);
+  child.on('error', (err) => on.exit(`worker could not start: ${err.message}`));
+  child.on('exit', (code, signal) => on.exit(signal ? `worker killed by ${signal} (out of memory?)` : `worker exited with code ${code} before finishing`));
+  child.send(start);
+  return { pid: child.pid ?? 0 };
+}
+
 /** Everything that can be checked without training, so bad input fails before the store is touched. */
-export function preflight(c: Comparison, modelDir: string): PlannedRun[] {
+export function preflight(c: Comparison, modelDir: string): { cells: Cell[]; tasks: TaskData[] } {
   checkModelFolder(modelDir);
-  const runs = planRuns(c, modelDir);
-  for (const task of c.tasks) {
-    const data = loadTask(task);
-    for (const split of ['train', 'validation', 'test'] as const) {
-      if (!data[split].length) throw new Error(`task ${taskName(task)}: the ${split} split is empty`);
-    }
+  const tasks = c.tasks.map((t) => loadTask(t));
+  tasks.forEach((data, i) => {
     if (data.train.length < c.budget.micro_batch) {
-      throw new Error(`task ${taskName(task)}: ${data.train.length} training examples is fewer than budget.micro_batch (${c.budget.micro_batch})`);
+      throw new Error(`task ${taskName(c.tasks[i])}: ${data.train.length} training examples is fewer than budget.micro_batch (${c.budget.micro_batch})`);
     }
-  }
-  return runs;
+  });
+  return { cells: planCells(c, modelDir, tasks), tasks };
 }
 
 export async function runComparison(
   c: Comparison, store: Store, opts: { modelDir: string; artifactsRoot: string; events?: RunnerEvents },
-): Promise<{ experimentId: number; failed: number }> {
-  const planned = preflight(c, opts.modelDir);
+): Promise<{ experimentId: number; failed: number; runs: number }> {
+  const { cells } = preflight(c, opts.modelDir);
   const experimentId = store.createExperiment(c.name, { ...c, model: opts.modelDir });
-  const runs = planned.map((run) => ({ id: store.createRun(experimentId, run.spec), run }));
-  opts.events?.planned?.(experimentId, runs);
+  const total = cells.reduce((n, cell) => n + runsPerCell(c, cell), 0);
+  const stored: { id: number; run: PlannedRun }[] = [];
   let failed = 0;
-  for (const { id, run } of runs) {
-    const outcome = await runInWorker(id, run, c, store, opts);
-    if (outcome.status === 'failed') failed++;
-    opts.events?.ended?.(id, outcome);
+  const runAll = async (runs: PlannedRun[]) => {
+    const mine = runs.map((run) => ({ id: store.createRun(experimentId, run.spec, run.role), run }));
+    stored.push(...mine);
+    opts.events?.planned?.(experimentId, stored, total);
+    const outcomes: RunOutcome[] = [];
+    for (const { id, run } of mine) {
+      const outcome = await runInWorker(id, run, c, store, opts);
+      if (outcome.status === 'failed') failed++;
+      opts.events?.ended?.(id, outcome);
+      outcomes.push(outcome);
+    }
+    return outcomes;
+  };
+  for (const cell of cells) {
+    const sweep = sweepRuns(c, cell, opts.modelDir);
+    const outcomes = await runAll(sweep);
+    const choice = chooseRate(sweep.map((run, i) => {
+      const o = outcomes[i];
+      return { learningRate: run.spec.learningRate, validationScore: o.status === 'done' ? o.result.validationScore : null };
+    }));
+    const task = taskName(cell.task);
+    if (choice) store.setLrChoice(experimentId, { task, method: cell.method, ...choice, candidates: cell.learningRates.length });
+    if (cell.learningRates.length > 1) opts.events?.chosen?.(task, cell.method, choice?.learningRate ?? null);
+    if (choice) await runAll(seedRuns(c, cell, opts.modelDir, choice.learningRate));
   }
-  store.setExperimentStatus(experimentId, failed === runs.length ? 'failed' : 'done');
-  return { experimentId, failed };
+  store.setExperimentStatus(experimentId, failed === stored.length ? 'failed' : 'done');
+  return { experimentId, failed, runs: stored.length };
 }
 
 function runInWorker(
   runId: number, run: PlannedRun, c: Comparison, store: Store,
   opts: { artifactsRoot: string; events?: RunnerEvents },
-): Promise<{ status: 'done'; result: RunResult } | { status: 'failed'; reason: string }> {
+): Promise<RunOutcome> {
   return new Promise((resolve) => {
-    const child = fork(WORKER, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
-    const gpu = sampleGpuMemory(child.pid ?? 0);
     let ended = false;
-    const end = (outcome: { status: 'done'; result: RunResult } | { status: 'failed'; reason: string }) => {
+    let gpu: { stop(): number | null } | null = null;
+    const end = (outcome: RunOutcome) => {
       if (ended) return;
       ended = true;
-      const peakGpuBytes = gpu.stop();
+      const peakGpuBytes = gpu?.stop() ?? null;
       if (outcome.status === 'done') {
         outcome.result.peakGpuBytes = peakGpuBytes;
         store.finishRun(runId, outcome.result);
@@ -73,22 +107,21 @@ function runInWorker(
       }
       resolve(outcome);
     };
-    child.on('message', (msg: WorkerMessage) => {
-      opts.events?.message?.(runId, msg);
-      if (msg.type === 'started') store.startRun(runId, msg.env);
-      else if (msg.type === 'metrics') store.addMetrics(runId, msg.points);
-      else if (msg.type === 'done') end({ status: 'done', result: msg.result });
-      else if (msg.type === 'failed') end({ status: 'failed', reason: msg.reason });
-    });
-    child.on('error', (err) => end({ status: 'failed', reason: `worker could not start: ${err.message}` }));
-    child.on('exit', (code, signal) => {
-      end({ status: 'failed', reason: signal ? `worker killed by ${signal} (out of memory?)` : `worker exited with code ${code} before finishing` });
-    });
     const start: StartMessage = {
       type: 'start',
       backend: c.backend,
       input: { spec: run.spec, task: run.task, artifactsDir: path.join(opts.artifactsRoot, `run-${runId}`) },
     };
-    child.send(start);
+    const worker = launchWorker(start, {
+      message(msg) {
+        opts.events?.message?.(runId, msg);
+        if (msg.type === 'started') store.startRun(runId, msg.env);
+        else if (msg.type === 'metrics') store.addMetrics(runId, msg.points);
+        else if (msg.type === 'done') end({ status: 'done', result: msg.result });
+        else if (msg.type === 'failed') end({ status: 'failed', reason: msg.reason });
+      },
+      exit: (reason) => end({ status: 'failed', reason }),
+    });
+    gpu = sampleGpuMemory(worker.pid);
   });
 }

@@ -1,18 +1,34 @@
-// From stored runs to the comparison table: per task and method, the learning rate with the
-// best validation score, and the five dimensions averaged over its seeds.
-import type { RunRecord, RunResult } from '../../shared/types';
+// From stored runs to the study's tables. Per task and method: the chosen learning rate (from the
+// store's record of the sweep) and, over the runs at that rate only, the test score's mean and 95%
+// interval across seeds and the other four dimensions' means. Per method: the aggregate over tasks
+// and paired tests against full fine-tuning and against the best method.
+import type { LrChoice, RunRecord, RunResult, TaskMetric } from '../../shared/types';
+import { aggregateTasks, mean, pairedTTest, seedStats, type PairedTest, type SeedStats } from './stats';
 
-export interface SummaryRow {
+export interface CellSummary {
   task: string;
   method: string;
+  metric: TaskMetric;
   learningRate: number;
-  seeds: number;
-  /** Mean test score and half-width of the interval (two standard deviations; 0 with one seed). */
-  score: number;
-  scoreCi: number;
-  trainableParams: number;
+  /** Rates swept (1 when none was). */
+  candidates: number;
+  /** Test score over seeds, in [0, 1]. */
+  score: SeedStats;
+  /** seed → test score, for paired tests. */
+  bySeed: Map<number, number>;
+  result: Omit<RunResult, 'metric' | 'score' | 'validationScore' | 'finalLoss' | 'trainSeconds'>;
+}
+
+export interface MethodSummary {
+  method: string;
+  cells: Map<string, CellSummary>;
+  /** Mean over the tasks this method finished, with the study's aggregate spread. */
+  aggregate: SeedStats;
+  vsFull: PairedTest | null;
+  vsBest: PairedTest | null;
+  /** Means over tasks of each dimension. */
   totalParams: number;
-  changedParams: number;
+  trainableParams: number;
   storageBytes: number;
   peakTensorBytes: number;
   peakRssBytes: number;
@@ -22,46 +38,85 @@ export interface SummaryRow {
   inferTokensPerSecMerged: number | null;
 }
 
-export function meanAndCi(values: number[]): { mean: number; ci: number } {
-  const mean = values.reduce((a, b) => a + b, 0) / values.length;
-  if (values.length < 2) return { mean, ci: 0 };
-  const variance = values.reduce((a, b) => a + (b - mean) ** 2, 0) / (values.length - 1);
-  return { mean, ci: 2 * Math.sqrt(variance) };
-}
-
-export function summarise(runs: RunRecord[]): SummaryRow[] {
-  const done = runs.filter((r): r is RunRecord & { result: RunResult } => r.status === 'done' && r.result !== null);
-  const groups = new Map<string, (RunRecord & { result: RunResult })[]>();
-  for (const r of done) {
+export function summariseCells(runs: RunRecord[], choices: LrChoice[]): CellSummary[] {
+  const groups = new Map<string, RunRecord[]>();
+  for (const r of runs) {
     const key = `${r.task}\u0000${r.method}`;
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
-  const rows: SummaryRow[] = [];
+  const cells: CellSummary[] = [];
   for (const group of groups.values()) {
-    const byLr = new Map<number, (RunRecord & { result: RunResult })[]>();
-    for (const r of group) byLr.set(r.learningRate, [...(byLr.get(r.learningRate) ?? []), r]);
-    const [lr, best] = [...byLr].sort((a, b) => meanOf(b[1], (x) => x.validationScore) - meanOf(a[1], (x) => x.validationScore) || a[0] - b[0])[0];
-    const score = meanAndCi(best.map((r) => r.result.score));
-    const first = best[0].result;
-    const merged = best.every((r) => r.result.inferTokensPerSecMerged !== null);
-    rows.push({
-      task: best[0].task, method: best[0].method, learningRate: lr, seeds: best.length,
-      score: score.mean, scoreCi: score.ci,
-      trainableParams: first.trainableParams, totalParams: first.totalParams, changedParams: first.changedParams,
-      storageBytes: first.storageBytes,
-      peakTensorBytes: Math.max(...best.map((r) => r.result.peakTensorBytes)),
-      peakRssBytes: Math.max(...best.map((r) => r.result.peakRssBytes)),
-      peakGpuBytes: best.some((r) => r.result.peakGpuBytes !== null) ? Math.max(...best.map((r) => r.result.peakGpuBytes ?? 0)) : null,
-      trainTokensPerSec: meanOf(best, (x) => x.trainTokensPerSec),
-      inferTokensPerSecUnmerged: meanOf(best, (x) => x.inferTokensPerSecUnmerged),
-      inferTokensPerSecMerged: merged ? meanOf(best, (x) => x.inferTokensPerSecMerged ?? 0) : null,
+    const { task, method } = group[0];
+    const choice = choices.find((c) => c.task === task && c.method === method);
+    const done = group.filter((r): r is RunRecord & { result: RunResult } => r.status === 'done' && r.result !== null);
+    const lr = choice?.learningRate ?? bestByValidation(done);
+    const chosen = done.filter((r) => r.learningRate === lr);
+    if (lr === null || !chosen.length) continue;
+    const res = chosen.map((r) => r.result);
+    const merged = res.every((x) => x.inferTokensPerSecMerged !== null);
+    const gpu = res.every((x) => x.peakGpuBytes !== null);
+    cells.push({
+      task, method, metric: res[0].metric, learningRate: lr,
+      candidates: choice?.candidates ?? new Set(group.map((r) => r.learningRate)).size,
+      score: seedStats(res.map((x) => x.score)),
+      bySeed: new Map(chosen.map((r) => [r.seed, r.result.score])),
+      result: {
+        totalParams: res[0].totalParams, trainableParams: res[0].trainableParams, changedParams: res[0].changedParams,
+        storageBytes: mean(res.map((x) => x.storageBytes)),
+        peakTensorBytes: mean(res.map((x) => x.peakTensorBytes)),
+        peakRssBytes: mean(res.map((x) => x.peakRssBytes)),
+        peakGpuBytes: gpu ? mean(res.map((x) => x.peakGpuBytes!)) : null,
+        trainTokensPerSec: mean(res.map((x) => x.trainTokensPerSec)),
+        inferTokensPerSecUnmerged: mean(res.map((x) => x.inferTokensPerSecUnmerged)),
+        inferTokensPerSecMerged: merged ? mean(res.map((x) => x.inferTokensPerSecMerged!)) : null,
+      },
     });
   }
-  // Full fine-tuning first in each task: it is the reference of every percentage.
-  const rank = (m: string) => (m === 'full' ? 0 : 1);
-  return rows.sort((a, b) => a.task.localeCompare(b.task) || rank(a.method) - rank(b.method) || a.method.localeCompare(b.method));
+  return cells.sort((a, b) => a.task.localeCompare(b.task) || rank(a.method) - rank(b.method) || a.method.localeCompare(b.method));
 }
 
-function meanOf(runs: { result: RunResult }[], f: (r: RunResult) => number): number {
-  return runs.reduce((a, r) => a + f(r.result), 0) / runs.length;
+/** For experiments stored before rates were recorded: the rate whose runs score best on validation. */
+function bestByValidation(done: (RunRecord & { result: RunResult })[]): number | null {
+  const rates = [...new Set(done.map((r) => r.learningRate))];
+  let best: number | null = null;
+  let bestScore = -Infinity;
+  for (const lr of rates) {
+    const s = mean(done.filter((r) => r.learningRate === lr).map((r) => r.result.validationScore));
+    if (s > bestScore) [best, bestScore] = [lr, s];
+  }
+  return best;
+}
+
+const rank = (m: string) => (m === 'full' ? 0 : 1);
+
+export function summariseMethods(cells: CellSummary[]): MethodSummary[] {
+  const methods = [...new Set(cells.map((c) => c.method))].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  const out = methods.map((method) => {
+    const mine = cells.filter((c) => c.method === method);
+    const avg = (f: (c: CellSummary) => number) => mean(mine.map(f));
+    return {
+      method,
+      cells: new Map(mine.map((c) => [c.task, c])),
+      aggregate: aggregateTasks(mine.map((c) => c.score)),
+      vsFull: null as PairedTest | null,
+      vsBest: null as PairedTest | null,
+      totalParams: avg((c) => c.result.totalParams),
+      trainableParams: avg((c) => c.result.trainableParams),
+      storageBytes: avg((c) => c.result.storageBytes),
+      peakTensorBytes: avg((c) => c.result.peakTensorBytes),
+      peakRssBytes: avg((c) => c.result.peakRssBytes),
+      peakGpuBytes: mine.every((c) => c.result.peakGpuBytes !== null) ? avg((c) => c.result.peakGpuBytes!) : null,
+      trainTokensPerSec: avg((c) => c.result.trainTokensPerSec),
+      inferTokensPerSecUnmerged: avg((c) => c.result.inferTokensPerSecUnmerged),
+      inferTokensPerSecMerged: mine.every((c) => c.result.inferTokensPerSecMerged !== null) ? avg((c) => c.result.inferTokensPerSecMerged!) : null,
+    };
+  });
+  const pairs = (m: MethodSummary) => new Map([...m.cells.values()].flatMap((c) => [...c.bySeed].map(([seed, s]) => [`${c.task}:${seed}`, s] as [string, number])));
+  const full = out.find((m) => m.method === 'full');
+  const best = out.reduce<MethodSummary | undefined>((b, m) => (!b || m.aggregate.mean > b.aggregate.mean ? m : b), undefined);
+  for (const m of out) {
+    if (full && m !== full) m.vsFull = pairedTTest(pairs(m), pairs(full));
+    if (best && m !== best) m.vsBest = pairedTTest(pairs(m), pairs(best));
+  }
+  return out;
 }

@@ -6,6 +6,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { MetricPoint, RunResult, RunSpec } from '../../shared/types';
 import { encodeExamples, type EncodedExample } from './data/batching';
 import { loadTask } from './data/tasks';
+import { referencesOf, type Example } from './data/task';
+import { FORMATTERS, familyOf } from './data/format';
 import type { TaskRef } from './data/tasks';
 import { evaluate } from './measure/evaluate';
 import { loadModel } from './models/load';
@@ -37,7 +39,12 @@ export async function runOne({ spec, task: taskRef, artifactsDir }: RunInput, ev
   const method = getMethod(spec.method);
   const attached = method.attach(model, method.validate(spec.methodOptions, config), spec.seed);
   try {
-    const enc = (split: typeof task.train) => encodeExamples(tokenizer, split, spec.maxInputTokens, spec.maxTargetTokens);
+    const format = FORMATTERS[familyOf(config.modelType)];
+    const asText = (ex: Example) => {
+      const f = format(ex, task);
+      return { input: f.source, target: f.target };
+    };
+    const enc = (split: Example[]) => encodeExamples(tokenizer, split.map(asText), spec.maxInputTokens, spec.maxTargetTokens);
     const trainSet = enc(task.train);
     const val = pick(task.validation, spec.evalExamples);
     const test = pick(task.test, spec.testExamples);
@@ -58,7 +65,7 @@ export async function runOne({ spec, task: taskRef, artifactsDir }: RunInput, ev
         ];
         if (info.step % spec.evalEvery === 0 || info.step === spec.steps) {
           events.progress({ phase: 'evaluating', step: info.step, totalSteps: spec.steps, loss: info.loss });
-          const score = evaluate(model, tokenizer, valSet, val.map((e) => e.target), evalOpts).score;
+          const score = evaluate(model, tokenizer, valSet, val.map(referencesOf), evalOpts).score;
           validationScore = Math.max(validationScore, score);
           points.push({ step: info.step, name: 'val_score', value: score, time: Date.now() });
         }
@@ -69,9 +76,9 @@ export async function runOne({ spec, task: taskRef, artifactsDir }: RunInput, ev
     });
 
     events.progress({ phase: 'measuring', step: spec.steps, totalSteps: spec.steps });
-    const unmerged = evaluate(model, tokenizer, testSet, test.map((e) => e.target), { ...evalOpts, warmup: true });
+    const unmerged = evaluate(model, tokenizer, testSet, test.map(referencesOf), { ...evalOpts, warmup: true });
     const storageBytes = saveDelta(attached.save(), artifactsDir);
-    const merged = measureMerged(attached.merge, model, tokenizer, testSet, test.map((e) => e.target), evalOpts);
+    const merged = measureMerged(attached.merge, model, tokenizer, testSet, test.map(referencesOf), evalOpts);
     return {
       totalParams: model.numParams(),
       trainableParams: attached.trainableParams,
@@ -110,7 +117,7 @@ function saveDelta(delta: DeltaTensor[], dir: string): number {
 
 /** Inference throughput after merging; null when the method cannot merge. */
 function measureMerged(
-  merge: (() => void) | null, model: Seq2SeqModel, tok: TextTokenizer, items: EncodedExample[], refs: string[],
+  merge: (() => void) | null, model: Seq2SeqModel, tok: TextTokenizer, items: EncodedExample[], refs: string[][],
   opts: Parameters<typeof evaluate>[4],
 ): number | null {
   if (!merge) return null;

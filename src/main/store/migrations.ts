@@ -69,6 +69,48 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX runs_by_task_method ON runs (task, method);
     `,
   },
+  {
+    // The protocol: which runs swept the learning rate and which repeated the chosen one on
+    // other seeds, the rate chosen per task and method, and the metrics beyond accuracy
+    // (SQLite cannot widen a CHECK in place, so results is rebuilt with its rows copied).
+    version: 3,
+    up: `
+      ALTER TABLE runs ADD COLUMN role TEXT NOT NULL DEFAULT 'seed' CHECK (role IN ('sweep', 'seed'));
+      CREATE TABLE lr_choices (
+        experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+        task TEXT NOT NULL,
+        method TEXT NOT NULL,
+        learning_rate REAL NOT NULL,
+        validation_score REAL NOT NULL,  -- the best validation score of the sweep run at that rate
+        candidates INTEGER NOT NULL,     -- learning rates swept
+        chosen_at TEXT NOT NULL,
+        PRIMARY KEY (experiment_id, task, method)
+      );
+      CREATE TABLE results_v3 (
+        run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+        total_params INTEGER NOT NULL,
+        trainable_params INTEGER NOT NULL,
+        changed_params INTEGER NOT NULL,
+        storage_bytes INTEGER NOT NULL,
+        peak_tensor_bytes INTEGER NOT NULL,
+        peak_rss_bytes INTEGER NOT NULL,
+        peak_gpu_bytes INTEGER,
+        train_tokens_per_sec REAL,
+        infer_tokens_per_sec_unmerged REAL,
+        infer_tokens_per_sec_merged REAL,
+        metric TEXT NOT NULL CHECK (metric IN ('accuracy', 'exact_match', 'token_f1', 'rouge_l', 'rouge_l_stem')),
+        score REAL,
+        validation_score REAL,
+        final_loss REAL,
+        train_seconds REAL
+      );
+      INSERT INTO results_v3 SELECT run_id, total_params, trainable_params, changed_params, storage_bytes,
+        peak_tensor_bytes, peak_rss_bytes, peak_gpu_bytes, train_tokens_per_sec, infer_tokens_per_sec_unmerged,
+        infer_tokens_per_sec_merged, metric, score, validation_score, final_loss, train_seconds FROM results;
+      DROP TABLE results;
+      ALTER TABLE results_v3 RENAME TO results;
+    `,
+  },
 ];
 
 export function latestVersion(migrations: readonly Migration[] = MIGRATIONS): number {

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import type {
-  EnvironmentSnapshot, ExperimentRecord, MetricPoint, RunRecord, RunResult, RunSpec, RunStatus,
+  EnvironmentSnapshot, ExperimentRecord, LrChoice, MetricPoint, RunRecord, RunResult, RunRole, RunSpec, RunStatus,
 } from '../../shared/types';
 import { applyMigrations } from './migrations';
 import { acquireWriterLock, type WriterLock } from './writer_lock';
@@ -104,6 +104,7 @@ function to_run(row: Row): RunRecord {
     method: String(row.method),
     learningRate: Number(row.learning_rate),
     seed: Number(row.seed),
+    role: row.role as RunRole,
     spec: parse_json(row.spec) as RunSpec,
     env: parse_json(row.env) as EnvironmentSnapshot | null,
     status: row.status as RunStatus,
@@ -215,12 +216,13 @@ export class Store {
 
   // -- runs -------------------------------------------------------------------------------
 
-  createRun(experimentId: number, spec: RunSpec): number {
+  /** A queued run; `role` says whether it sweeps the learning rate or repeats the chosen one on another seed. */
+  createRun(experimentId: number, spec: RunSpec, role: RunRole = 'seed'): number {
     const insert = this.sql(`
-      INSERT INTO runs (experiment_id, task, method, learning_rate, seed, spec, status, created_at)
-      VALUES (?, ?, ?, ?, ?, ?, 'queued', ?)`);
+      INSERT INTO runs (experiment_id, task, method, learning_rate, seed, role, spec, status, created_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?)`);
     const info = explain_fk(`experiment ${experimentId}`, () =>
-      insert.run(experimentId, spec.task, spec.method, spec.learningRate, spec.seed, JSON.stringify(spec), now()),
+      insert.run(experimentId, spec.task, spec.method, spec.learningRate, spec.seed, role, JSON.stringify(spec), now()),
     );
     return Number(info.lastInsertRowid);
   }
@@ -276,6 +278,26 @@ export class Store {
     }
     const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
     return (this.sql(`${RUN_SELECT} ${clause} ORDER BY r.id`).all(...params) as Row[]).map(to_run);
+  }
+
+  // -- learning-rate choices ---------------------------------------------------------------
+
+  /** Records the learning rate the sweep chose for a task and method (once per experiment). */
+  setLrChoice(experimentId: number, choice: Omit<LrChoice, 'chosenAt'>): void {
+    const insert = this.sql(`
+      INSERT INTO lr_choices (experiment_id, task, method, learning_rate, validation_score, candidates, chosen_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?)`);
+    explain_fk(`experiment ${experimentId}`, () =>
+      insert.run(experimentId, choice.task, choice.method, choice.learningRate, choice.validationScore, choice.candidates, now()),
+    );
+  }
+
+  lrChoices(experimentId: number): LrChoice[] {
+    const rows = this.sql('SELECT * FROM lr_choices WHERE experiment_id = ? ORDER BY task, method').all(experimentId) as Row[];
+    return rows.map((r) => ({
+      task: String(r.task), method: String(r.method), learningRate: Number(r.learning_rate),
+      validationScore: Number(r.validation_score), candidates: Number(r.candidates), chosenAt: String(r.chosen_at),
+    }));
   }
 
   // -- metrics ----------------------------------------------------------------------------

@@ -26,6 +26,7 @@ export function loadSpamAssassin(): TaskData {
   return {
     name: 'spam_assassin',
     description: 'SpamAssassin public corpus: subject and start of the body → "spam" or "ham"',
+    kind: 'classification',
     metric: 'accuracy',
     labels: ['ham', 'spam'],
     ...splits,

@@ -1,16 +1,26 @@
-// What a task is to the engine: three fixed splits of text-to-text examples and a metric.
+// What a task is to the engine: three fixed splits of examples, a metric and how long targets may be.
 import type { TaskMetric } from '../../../shared/types';
+import { exactMatchMulti } from '../measure/metrics';
 
 export interface Example {
+  /** The input in T5's text-to-text form (task prefix, then the fields). */
   input: string;
+  /** The one target trained on. */
   target: string;
+  /** Every answer scored as right (alternate pronunciations, say); the target when absent. */
+  references?: string[];
+  /** The named input fields, in order, for families that format them differently (decoders, encoders). */
+  fields?: [name: string, text: string][];
 }
+
+export type TaskKind = 'classification' | 'generation' | 'summarization';
 
 export interface TaskData {
   name: string;
   description: string;
+  kind: TaskKind;
   metric: TaskMetric;
-  /** The target strings of a classification task (used for the majority baseline); null for generation. */
+  /** The target strings of a classification task; null for generation. */
   labels: string[] | null;
   train: Example[];
   validation: Example[];
@@ -19,24 +29,41 @@ export interface TaskData {
   source: string;
 }
 
-/** Share of `examples` whose target is the most frequent target: the score of always guessing it. */
+/** The study's output lengths: 8 tokens for classification, 128 for summaries; 32 for short generation. */
+export const DEFAULT_MAX_TARGET_TOKENS: Record<TaskKind, number> = { classification: 8, generation: 32, summarization: 128 };
+
+export function referencesOf(ex: Example): string[] {
+  return ex.references ?? [ex.target];
+}
+
+/** Refuses a task that cannot be trained or scored: an empty split, or a target that is not a label. */
+export function checkTask(task: TaskData): TaskData {
+  for (const split of ['train', 'validation', 'test'] as const) {
+    if (!task[split].length) throw new Error(`task ${task.name}: the ${split} split is empty; every split needs at least one example`);
+  }
+  if (task.labels) {
+    const labels = new Set(task.labels);
+    for (const split of ['train', 'validation', 'test'] as const) {
+      const i = task[split].findIndex((ex) => !labels.has(ex.target));
+      if (i >= 0) {
+        throw new Error(`task ${task.name}: ${split} example ${i + 1} has target "${task[split][i].target}", which is not one of the labels ${task.labels.join(', ')}`);
+      }
+    }
+  }
+  return task;
+}
+
+/** Share of `test` whose target is the most frequent train target: the score of always guessing it. */
 export function majorityBaseline(train: Example[], test: Example[]): { label: string; score: number } {
   const counts = new Map<string, number>();
   for (const ex of train) counts.set(ex.target, (counts.get(ex.target) ?? 0) + 1);
   let label = '';
   let best = -1;
   for (const [t, c] of counts) if (c > best || (c === best && t < label)) [label, best] = [t, c];
-  const hits = test.filter((ex) => ex.target === label).length;
-  return { label, score: test.length ? hits / test.length : 0 };
+  return { label, score: exactMatchMulti([...test.map(() => label)], test.map(referencesOf)) };
 }
 
-/** Fraction of predictions equal to their reference after trimming whitespace. */
-export function exactMatch(predictions: string[], references: string[]): number {
-  if (predictions.length !== references.length) {
-    throw new Error(`exactMatch: ${predictions.length} predictions for ${references.length} references`);
-  }
-  if (!references.length) return 0;
-  let hits = 0;
-  for (let i = 0; i < references.length; i++) if (predictions[i].trim() === references[i].trim()) hits++;
-  return hits / references.length;
+/** T5's text-to-text input: the task name, then "field: text" for each field. */
+export function t5Prompt(prefix: string, fields: [string, string][]): string {
+  return [prefix, ...fields.map(([k, v]) => `${k}: ${v}`)].join(' ');
 }

@@ -2,10 +2,10 @@
 import type { TaskMetric } from '../../../shared/types';
 import type { Seq2SeqModel, TextTokenizer } from '../models/types';
 import { chunks, inputTokens, type EncodedExample } from '../data/batching';
-import { exactMatch } from '../data/task';
+import { scoreMetric } from './metrics';
 
 export interface EvalOutcome {
-  /** Accuracy or exact match in [0, 1]. */
+  /** The task's metric in [0, 1]. */
   score: number;
   predictions: string[];
   /** Input tokens per second of the timed pass (generation included). */
@@ -22,7 +22,7 @@ export interface EvalOptions {
 }
 
 export function evaluate(
-  model: Seq2SeqModel, tok: TextTokenizer, items: EncodedExample[], references: string[], opts: EvalOptions,
+  model: Seq2SeqModel, tok: TextTokenizer, items: EncodedExample[], references: string[][], opts: EvalOptions,
 ): EvalOutcome {
   const batches = chunks(items, opts.batchSize);
   if (opts.warmup && batches.length) model.generate(batches[0].map((e) => e.input), opts.maxNewTokens);
@@ -33,7 +33,6 @@ export function evaluate(
     for (const ids of out) predictions.push(tok.decode(ids));
   }
   const seconds = (performance.now() - start) / 1000;
-  // Accuracy of a text-to-text classifier is the exact match of the label word.
-  const score = exactMatch(predictions, references);
+  const score = scoreMetric(opts.metric, predictions, references);
   return { score, predictions, tokensPerSec: seconds > 0 ? inputTokens(items) / seconds : NaN, seconds };
 }
