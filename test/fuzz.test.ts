@@ -6,7 +6,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { parseComparison, readComparisonFile } from '../src/main/comparison/config';
-import { readJsonlExamples } from '../src/main/engine/data/jsonl_task';
+import { loadCnnDailyMail } from '../src/main/engine/data/cnn_dailymail';
+import { readFileExamples } from '../src/main/engine/data/file_task';
+import { loadSuperGlue } from '../src/main/engine/data/superglue';
 import { readModelConfig } from '../src/main/engine/models/load';
 import { parseT5Config } from '../src/main/engine/models/t5_config';
 import { encodeSafetensors, readSafetensorsFile } from '../src/main/engine/safetensors';
@@ -101,29 +103,41 @@ describe('fuzz', () => {
       seen[expectCleanOutcome(() => {
         const c = parseComparison(value, tmp, 'fuzz');
         assert.ok(c.methods.length > 0 && c.seeds.every((s) => Number.isInteger(s) && s >= 0));
-        assert.ok(Number.isInteger(c.budget.steps) && c.budget.steps >= 1, `steps ${c.budget.steps} accepted`);
+        // steps 0 means "from epochs and min_steps"; a negative or fractional count is refused.
+        assert.ok(Number.isInteger(c.budget.steps) && c.budget.steps >= 0, `steps ${c.budget.steps} accepted`);
+        assert.ok(Number.isInteger(c.budget.min_steps) && c.budget.min_steps >= 1, `min_steps ${c.budget.min_steps} accepted`);
       }, () => JSON.stringify(value))]++;
     }
     assert.ok(seen.ok > 0 && seen.error > 0, JSON.stringify(seen));
   });
 
-  it('JSONL task files: mutated rows give examples or an error naming file and line', { timeout: 60_000 }, () => {
-    const rows = Array.from({ length: 6 }, (_, i) => JSON.stringify({ question: `q ${i} "quoted" é`, answer: i % 2 === 0, idx: i }));
-    const text = rows.join('\n') + '\n';
+  it('task readers (JSONL, CSV, SuperGLUE, CNN/DailyMail): mutated files give examples or an error naming the file', { timeout: 90_000 }, () => {
+    const jsonl = Array.from({ length: 6 }, (_, i) => JSON.stringify({ question: `q ${i} "quoted" é`, answer: i % 2 === 0, idx: i })).join('\n') + '\n';
+    const csv = 'question,answer\n"a, quoted ""one""",yes\nplain,no\n"multi\nline",yes\n';
+    const rte = Array.from({ length: 4 }, (_, i) => JSON.stringify({ premise: `p ${i}`, hypothesis: `h ${i}`, label: i % 2 ? 'entailment' : 'not_entailment', idx: i })).join('\n');
+    const cnn = Array.from({ length: 3 }, (_, i) => JSON.stringify({ id: `x${i}`, article: `Article ${i}. More text.`, highlights: `First.\nSecond ${i}.` })).join('\n');
+    const readers: [string, string, (file: string) => { input: string; target: string }[]][] = [
+      ['task.jsonl', jsonl, (f) => readFileExamples(f, 'question', 'answer')],
+      ['task.csv', csv, (f) => readFileExamples(f, 'question', 'answer')],
+      ['rte.jsonl', rte, (f) => loadSuperGlue({ name: 'rte', format: 'rte', train: f, validation: f, test: f }).train],
+      ['cnn.jsonl', cnn, (f) => loadCnnDailyMail({ name: 'cnn', metric: 'rouge_l', train: f, validation: f, test: f }).train],
+    ];
     const rng = fuzzRng(14);
-    const seen = tally();
-    const file = path.join(tmp, 'task.jsonl');
-    for (let round = 0; round < ROUNDS; round++) {
-      const mutated = mutateText(text, rng);
-      fs.writeFileSync(file, mutated);
-      seen[expectCleanOutcome(() => {
-        for (const ex of readJsonlExamples(file, 'question', 'answer')) {
-          assert.equal(typeof ex.input, 'string');
-          assert.equal(typeof ex.target, 'string');
-        }
-      }, () => mutated)]++;
+    for (const [name, text, read] of readers) {
+      const seen = tally();
+      const file = path.join(tmp, name);
+      for (let round = 0; round < ROUNDS / 2; round++) {
+        const mutated = mutateText(text, rng);
+        fs.writeFileSync(file, mutated);
+        const outcome = expectCleanOutcome(() => {
+          for (const ex of read(file)) assert.ok(typeof ex.input === 'string' && typeof ex.target === 'string');
+        }, () => mutated);
+        seen[outcome]++;
+      }
+      assert.ok(seen.ok > 0 && seen.error > 0, `${name}: ${JSON.stringify(seen)}`);
+      fs.writeFileSync(file, '{"no": "fields"}\n');
+      assert.throws(() => read(file), (err: Error) => err.message.includes(file), `${name}: the error names the file`);
     }
-    assert.ok(seen.ok > 0 && seen.error > 0, JSON.stringify(seen));
   });
 
   it('IPC payload validation: mutated requests are accepted typed or refused naming the field', () => {
