@@ -179,7 +179,7 @@ export class T5Model implements Seq2SeqModel {
     const base: LinearForward = (x2) => tf.matMul(x2, w);
     const x2 = tf.reshape(x, [B * T, D]) as tf.Tensor2D; // (N, in)
     const hook = this.hooks.linear.get(site);
-    const y = hook ? hook(x2, base) : base(x2); // (N, out)
+    const y = hook ? hook(x2, base, B) : base(x2); // (N, out)
     return tf.reshape(y, [B, T, y.shape[1]]);
   }
 

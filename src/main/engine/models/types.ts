@@ -28,8 +28,11 @@ export interface LinearSite {
 
 /** y = x·W of the frozen layer, x: (N, in) → (N, out). */
 export type LinearForward = (x: tf.Tensor2D) => tf.Tensor2D;
-/** A PEFT method's replacement for a Linear: gets the input and the base forward. */
-export type LinearHook = (x: tf.Tensor2D, base: LinearForward) => tf.Tensor2D;
+/**
+ * A PEFT method's replacement for a Linear: gets the input (N, in) with N = batch·tokens, the
+ * base forward, and the batch size B (for per-example gates that average over tokens).
+ */
+export type LinearHook = (x: tf.Tensor2D, base: LinearForward, batch: number) => tf.Tensor2D;
 
 /** One sublayer (attention or feed-forward) whose output is added to the residual stream. */
 export interface SublayerSite {
