@@ -18,6 +18,8 @@ interface Case {
   options?: MethodOptions;
   /** The trainable count, written out independently of the method's code; -1: every parameter. */
   trainable: (c: Config) => number;
+  /** Refused on these tiny T5s (at validation), with this message. */
+  refused?: RegExp;
 }
 
 const gated = (c: Config) => c.feedForwardProj === 'gated-gelu';
@@ -27,6 +29,10 @@ const inner = (c: Config) => c.numHeads * c.dKv;
 /** Bottleneck adapters (W_down, b_down, W_up, b_up) of width m at n sites. */
 const adapters = (c: Config, n: number, m: number, extra = 0) => n * (2 * c.dModel * m + m + c.dModel + extra);
 const selfAndFfn = (c: Config) => c.numLayers * 2 + c.numDecoderLayers * 2;
+/** Prefixes through an MLP of width b at the 3 locations (encoder self, decoder self, decoder cross). */
+const prefixMlp = (c: Config, P: number, b: number) =>
+  3 * (P * c.dModel + c.dModel * b + b) + attn(c) * (b + 1) * 2 * inner(c);
+const PREFIX = { prefix_length: 3, bottleneck_size: 8 };
 
 /** What each method promises; one row per method. */
 const CASES: Record<string, Case> = {
@@ -41,6 +47,22 @@ const CASES: Record<string, Case> = {
     identityAtInit: true, merges: true,
     trainable: (c) => attn(c) * 4 * 8 * (c.dModel + inner(c)) + ffn(c) * (gated(c) ? 3 : 2) * 8 * (c.dModel + c.dFf),
   },
+  prefix_tuning: { identityAtInit: false, merges: false, options: PREFIX, trainable: (c) => prefixMlp(c, 3, 8) },
+  prompt_tuning: { identityAtInit: false, merges: false, options: { num_virtual_tokens: 3 }, trainable: (c) => 3 * c.dModel },
+  // d = 16 factors as 4·4 on both sides; r 8 ≥ 4/2 keeps w2 whole: 16 + 16 per Linear.
+  krona: { identityAtInit: true, merges: true, trainable: (c) => attn(c) * 2 * (16 + 16) },
+  dora: { identityAtInit: true, merges: true, trainable: (c) => attn(c) * 2 * (8 * (c.dModel + inner(c)) + inner(c)) },
+  mam: {
+    identityAtInit: false, merges: false, options: PREFIX,
+    trainable: (c) => prefixMlp(c, 3, 8) + adapters(c, ffn(c), c.dModel / 2),
+  },
+  unipelt: {
+    identityAtInit: false, merges: false, options: { ...PREFIX, reduction_factor: 4 },
+    trainable: (c) => attn(c) * 2 * (8 * (c.dModel + inner(c)) + c.dModel + 1) // gated LoRA
+      + prefixMlp(c, 3, 8) + attn(c) * (c.dModel + 1) // gated prefixes
+      + adapters(c, ffn(c), c.dModel / 4, c.dModel + 1), // gated adapters
+  },
+  bitfit: { identityAtInit: true, merges: true, trainable: () => 0, refused: /bitfit: a T5 model has no bias parameters.*BERT/ },
   compacter: {
     identityAtInit: false, merges: false, options: { reduction_factor: 4 },
     trainable: (c) => selfAndFfn(c) * 3 * (c.dModel + c.dModel / 4) + 4 ** 3,
@@ -64,6 +86,12 @@ test('every registry key equals its method id, and every method has a test row',
 
 for (const [family, config] of Object.entries(FAMILIES)) {
   for (const [id, expect] of Object.entries(CASES)) {
+    if (expect.refused) {
+      test(`${id} on ${family} is refused with the reason`, () => {
+        assert.throws(() => METHODS[id].validate(expect.options ?? {}, config), expect.refused);
+      });
+      continue;
+    }
     describe(`${id} on ${family}`, () => {
       test('counts, identity at init, one step changes only its own variables, no leak', () => {
         const model = T5Model.random(config, 3);
