@@ -245,10 +245,12 @@ describe('T5 model behaviour', () => {
     assert.equal(sites.length, c.numLayers * 7 + c.numDecoderLayers * 11);
     const cross = sites.find((s) => s.name === 'decoder.block.0.layer.1.EncDecAttention.o')!;
     assert.deepEqual(cross, {
-      name: 'decoder.block.0.layer.1.EncDecAttention.o', module: 'o', stack: 'decoder', block: 0,
+      name: 'decoder.block.0.layer.1.EncDecAttention.o', module: 'o', role: 'attention_output', stack: 'decoder', block: 0,
       attention: 'cross', inFeatures: c.numHeads * c.dKv, outFeatures: c.dModel,
     });
     assert.equal(sites.find((s) => s.module === 'wi_1')!.attention, null);
+    assert.equal(sites.find((s) => s.module === 'wi_1')!.role, 'ffn_up');
+    assert.equal(sites.find((s) => s.module === 'wi_0')!.role, 'ffn_gate');
     assert.equal(model.normParams().length, c.numLayers * 2 + c.numDecoderLayers * 3 + 2);
   });
 });

@@ -9,6 +9,7 @@ import { initBackend } from '../engine/backend';
 import { summariseCells } from '../comparison/summary';
 import { DEFAULT_MODEL_NAME, ensureDefaultModel } from '../engine/models/default_model';
 import { Store, defaultDbPath } from '../store/store';
+import { parsePlanRequest, planRows, planTable, readPlanConfig } from './plan';
 import { Progress } from './progress';
 import { REPORT_FORMATS, type ReportFormat } from './format';
 import { experimentReport, runDetail, runsTable } from './report';
@@ -26,6 +27,8 @@ usage:
       Table 5 (trainable %, storage, peak memory, throughput relative to full fine-tuning)
   peft-bench runs [--experiment ID] [--db PATH] [--json]
   peft-bench show RUN [--db PATH] [--json]
+  peft-bench plan CONFIG_JSON|MODEL_DIR [--method ID[={"option": value}]]... [--json]
+      parameters, changed parameters, delta storage and mergeability of each method (default: all)
 
 options:
   --db PATH        SQLite store (default: ${defaultDbPath()})
@@ -38,11 +41,16 @@ const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv, allowPositionals: true,
-    options: { db: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' }, experiment: { type: 'string' }, format: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { db: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' }, experiment: { type: 'string' }, format: { type: 'string' }, method: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } },
   });
   const [command, arg] = positionals;
   if (values.help || !command || command === 'help') return print(USAGE, 0);
   if (values.backend && !BACKENDS.includes(values.backend)) throw new Error(`--backend must be one of ${BACKENDS.join(', ')}, got "${values.backend}"`);
+  if (command === 'plan') {
+    if (!arg) throw new Error('plan needs a config.json or a model folder, e.g. peft-bench plan resources/model-configs/t5-large');
+    const rows = planRows(readPlanConfig(arg), values.method?.map(parsePlanRequest));
+    return print(values.json ? JSON.stringify(rows, null, 2) : planTable(rows, arg), 0);
+  }
   const db = path.resolve(values.db ?? defaultDbPath());
   const format = values.json ? 'json' : (values.format ?? 'text');
   if (!REPORT_FORMATS.includes(format as ReportFormat)) throw new Error(`--format must be one of ${REPORT_FORMATS.join(', ')}, got "${format}"`);

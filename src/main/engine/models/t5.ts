@@ -4,18 +4,24 @@
 //   labels ─ shift right ─ shared ─ [norm → causal self-attn → +] [norm → cross-attn → +]
 //                                   [norm → FFN → +] ×L ─ norm ─ (×D^-½ if tied) ─ head ─ logits (B, T, V)
 //
-// Every Linear runs through `linear()`, where a PEFT method's hook for that site takes over.
+// Every Linear runs through `linear()`, every residual add through `residual()`, every attention
+// may get key/value prefixes and the encoder input a soft prompt: the hook points of PEFT methods.
 import * as tf from '@tensorflow/tfjs-core';
 import { attend, causalBias, paddingBias, positionBias, splitHeads } from './t5_attention';
 import { Dropout, geluNew, maskedCrossEntropy, rmsNorm, shiftRight } from './t5_layers';
-import { initT5Params, loadT5Params, t5LinearSites, t5ParamSpecs } from './t5_params';
+import { AttentionBias, T5Hooks, withPrompt } from './t5_hooks';
+import { initT5Params, loadT5Params, t5ParamSpecs, t5Shape } from './t5_params';
 import type {
   ForwardOptions,
   LinearForward,
   LinearHook,
   LinearSite,
+  ModelShape,
+  PrefixHook,
+  PromptHook,
   Seq2SeqBatch,
   Seq2SeqModel,
+  SublayerHook,
   T5Config,
 } from './types';
 
@@ -23,10 +29,11 @@ import type {
 type KeyValue = { k: tf.Tensor4D; v: tf.Tensor4D };
 /** What the decoder attends to: per-block cross-attention keys/values and the encoder padding bias. */
 type CrossContext = { cross: KeyValue[]; bias: tf.Tensor4D };
+type Encoded = { hidden: tf.Tensor3D; mask: tf.Tensor2D };
 
 export class T5Model implements Seq2SeqModel {
-  private readonly hooks = new Map<string, LinearHook>();
-  private readonly sites: LinearSite[];
+  private readonly structure: ModelShape;
+  private readonly hooks: T5Hooks;
   /** Parameters held (in, out) but checkpointed (out, in). */
   private readonly transposed: Set<string>;
 
@@ -34,7 +41,8 @@ export class T5Model implements Seq2SeqModel {
     readonly config: T5Config,
     readonly params: Map<string, tf.Variable>,
   ) {
-    this.sites = t5LinearSites(config);
+    this.structure = t5Shape(config);
+    this.hooks = new T5Hooks(this.structure);
     this.transposed = new Set(t5ParamSpecs(config).filter((s) => s.linear).map((s) => s.name));
   }
 
@@ -54,7 +62,11 @@ export class T5Model implements Seq2SeqModel {
   }
 
   linearSites(): LinearSite[] {
-    return this.sites.map((s) => ({ ...s }));
+    return this.structure.linears.map((s) => ({ ...s }));
+  }
+
+  shape(): ModelShape {
+    return structuredClone(this.structure);
   }
 
   normParams(): string[] {
@@ -62,11 +74,19 @@ export class T5Model implements Seq2SeqModel {
   }
 
   setLinearHook(site: string, hook: LinearHook | null): void {
-    if (!this.sites.some((s) => s.name === site)) {
-      throw new Error(`T5: no Linear named "${site}"; use a name from linearSites(), e.g. "${this.sites[0].name}"`);
-    }
-    if (hook === null) this.hooks.delete(site);
-    else this.hooks.set(site, hook);
+    this.hooks.set('linear', site, hook);
+  }
+
+  setSublayerHook(site: string, hook: SublayerHook | null): void {
+    this.hooks.set('sublayer', site, hook);
+  }
+
+  setPrefixHook(site: string, hook: PrefixHook | null): void {
+    this.hooks.set('attention', site, hook);
+  }
+
+  setPromptHook(hook: PromptHook | null): void {
+    this.hooks.setPrompt(hook);
   }
 
   logits(batch: Seq2SeqBatch, opts: ForwardOptions): tf.Tensor3D {
@@ -75,7 +95,7 @@ export class T5Model implements Seq2SeqModel {
     return tf.tidy(() => {
       const drop = Dropout.forPass(c.dropoutRate, opts.training, opts.dropoutSeed);
       const encoded = this.encode(batch.inputIds, batch.attentionMask, drop); // (B, S, D)
-      const context = { cross: this.crossKeyValues(encoded), bias: paddingBias(batch.attentionMask) };
+      const context = { cross: this.crossKeyValues(encoded.hidden), bias: paddingBias(encoded.mask) };
       const decoderIds = shiftRight(batch.labels, c.decoderStartTokenId, c.padTokenId); // (B, T)
       return this.head(this.decode(decoderIds, context, drop, null).hidden); // (B, T, V)
     });
@@ -158,9 +178,27 @@ export class T5Model implements Seq2SeqModel {
     const w = this.param<tf.Rank.R2>(`${site}.weight`); // (in, out)
     const base: LinearForward = (x2) => tf.matMul(x2, w);
     const x2 = tf.reshape(x, [B * T, D]) as tf.Tensor2D; // (N, in)
-    const hook = this.hooks.get(site);
-    const y = hook ? hook(x2, base) : base(x2); // (N, out)
+    const hook = this.hooks.linear.get(site);
+    const y = hook ? hook(x2, base, B) : base(x2); // (N, out)
     return tf.reshape(y, [B, T, y.shape[1]]);
+  }
+
+  /** The residual add after a sublayer: x + h, or the sublayer hook's replacement. */
+  private residual(site: string, x: tf.Tensor3D, h: tf.Tensor3D): tf.Tensor3D {
+    const hook = this.hooks.sublayer.get(site);
+    return hook ? hook(x, h) : (tf.add(x, h) as tf.Tensor3D);
+  }
+
+  /** Keys or values with the attention's prefix in front, and the bias that goes with them. */
+  private prefixed(site: string, x: tf.Tensor3D, k: tf.Tensor4D, v: tf.Tensor4D, bias: AttentionBias) {
+    const hook = this.hooks.prefix.get(site);
+    if (!hook) return { k, v, bias: bias.main };
+    const p = hook.keyValues(x); // (B, H, P, dk) each
+    return {
+      k: tf.concat([p.k, k], 2) as tf.Tensor4D, // (B, H, P + S, dk)
+      v: tf.concat([p.v, v], 2) as tf.Tensor4D,
+      bias: bias.prefixed(hook.length),
+    };
   }
 
   private norm<T extends tf.Tensor>(name: string, x: T): T {
@@ -172,7 +210,7 @@ export class T5Model implements Seq2SeqModel {
   }
 
   /** T5LayerSelfAttention: h + dropout(o(attention(norm(h)))); keys/values appended to `past`. */
-  private selfAttention(prefix: string, h: tf.Tensor3D, bias: tf.Tensor, drop: Dropout, past: KeyValue | null) {
+  private selfAttention(prefix: string, h: tf.Tensor3D, bias: AttentionBias, drop: Dropout, past: KeyValue | null) {
     const x = this.norm(`${prefix}.layer_norm.weight`, h); // (B, T, D)
     const site = `${prefix}.SelfAttention`;
     let k = this.heads(`${site}.k`, x); // (B, H, T, dk)
@@ -181,16 +219,18 @@ export class T5Model implements Seq2SeqModel {
       k = tf.concat([past.k, k], 2) as tf.Tensor4D; // (B, H, past + T, dk)
       v = tf.concat([past.v, v], 2) as tf.Tensor4D;
     }
-    const context = attend(this.heads(`${site}.q`, x), k, v, bias, drop); // (B, T, H·dk)
-    return { h: tf.add(h, drop.apply(this.linear(`${site}.o`, context))) as tf.Tensor3D, kv: { k, v } };
+    const all = this.prefixed(site, x, k, v, bias); // the cache keeps only the real positions
+    const context = attend(this.heads(`${site}.q`, x), all.k, all.v, all.bias, drop); // (B, T, H·dk)
+    return { h: this.residual(prefix, h, drop.apply(this.linear(`${site}.o`, context))), kv: { k, v } };
   }
 
   /** T5LayerCrossAttention over precomputed encoder keys/values. */
-  private crossAttention(prefix: string, h: tf.Tensor3D, kv: KeyValue, bias: tf.Tensor, drop: Dropout): tf.Tensor3D {
+  private crossAttention(prefix: string, h: tf.Tensor3D, kv: KeyValue, bias: AttentionBias, drop: Dropout): tf.Tensor3D {
     const x = this.norm(`${prefix}.layer_norm.weight`, h); // (B, T, D)
     const site = `${prefix}.EncDecAttention`;
-    const context = attend(this.heads(`${site}.q`, x), kv.k, kv.v, bias, drop); // (B, T, H·dk)
-    return tf.add(h, drop.apply(this.linear(`${site}.o`, context))) as tf.Tensor3D;
+    const all = this.prefixed(site, x, kv.k, kv.v, bias);
+    const context = attend(this.heads(`${site}.q`, x), all.k, all.v, all.bias, drop); // (B, T, H·dk)
+    return this.residual(prefix, h, drop.apply(this.linear(`${site}.o`, context)));
   }
 
   /** T5LayerFF: h + dropout(wo(dropout(act(norm(h))))), act = relu(wi) or gelu_new(wi_0)·wi_1. */
@@ -201,28 +241,31 @@ export class T5Model implements Seq2SeqModel {
       this.config.feedForwardProj === 'gated-gelu'
         ? tf.mul(geluNew(this.linear(`${site}.wi_0`, x)), this.linear(`${site}.wi_1`, x)) // (B, T, F)
         : tf.relu(this.linear(`${site}.wi`, x)); // (B, T, F)
-    return tf.add(h, drop.apply(this.linear(`${site}.wo`, drop.apply(inner)))) as tf.Tensor3D;
+    return this.residual(prefix, h, drop.apply(this.linear(`${site}.wo`, drop.apply(inner))));
   }
 
   private embed(ids: tf.Tensor2D): tf.Tensor3D {
     return tf.gather(this.param('shared.weight'), ids) as tf.Tensor3D; // (B, T, D)
   }
 
-  private encode(ids: tf.Tensor2D, mask: tf.Tensor2D, drop: Dropout): tf.Tensor3D {
+  /** Encoder stack; the mask comes back grown when a soft prompt is installed. */
+  private encode(ids: tf.Tensor2D, inputMask: tf.Tensor2D, drop: Dropout): Encoded {
     const c = this.config;
-    const S = ids.shape[1];
+    const { embeds, mask } = withPrompt(this.hooks.prompt, this.embed(ids), inputMask); // (B, S, D), (B, S)
+    const [B, S] = mask.shape;
     const table = this.param<tf.Rank.R2>('encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight');
     const relative = positionBias(table, {
       queries: S, queryOffset: 0, keys: S, bidirectional: true,
       numBuckets: c.relativeAttentionNumBuckets, maxDistance: c.relativeAttentionMaxDistance,
     }); // (1, H, S, S)
-    const bias = tf.add(relative, paddingBias(mask)); // (B, H, S, S), block 0's bias reused by all blocks
-    let h = drop.apply(this.embed(ids)); // (B, S, D)
+    const main = tf.add(relative, paddingBias(mask)); // (B, H, S, S), block 0's bias reused by all blocks
+    const bias = new AttentionBias(main, B, { table, config: c, queries: S, queryOffset: 0, bidirectional: true });
+    let h = drop.apply(embeds); // (B, S, D)
     for (let i = 0; i < c.numLayers; i++) {
       h = this.selfAttention(`encoder.block.${i}.layer.0`, h, bias, drop, null).h;
       h = this.feedForward(`encoder.block.${i}.layer.1`, h, drop);
     }
-    return drop.apply(this.norm('encoder.final_layer_norm.weight', h));
+    return { hidden: drop.apply(this.norm('encoder.final_layer_norm.weight', h)), mask };
   }
 
   private crossKeyValues(encoded: tf.Tensor3D): KeyValue[] {
@@ -244,14 +287,18 @@ export class T5Model implements Seq2SeqModel {
       queries: T, queryOffset: offset, keys: offset + T, bidirectional: false,
       numBuckets: c.relativeAttentionNumBuckets, maxDistance: c.relativeAttentionMaxDistance,
     }); // (1, H, T, offset + T)
-    const selfBias = tf.add(relative, causalBias(T, offset));
+    const B = ids.shape[0];
+    const selfBias = new AttentionBias(tf.add(relative, causalBias(T, offset)), B, {
+      table, config: c, queries: T, queryOffset: offset, bidirectional: false,
+    });
+    const crossBias = new AttentionBias(context.bias, B, null);
     let h = drop.apply(this.embed(ids)); // (B, T, D)
     const kv: KeyValue[] = [];
     for (let i = 0; i < c.numDecoderLayers; i++) {
       const p = `decoder.block.${i}.layer`;
       const self = this.selfAttention(`${p}.0`, h, selfBias, drop, past === null ? null : past[i]);
       kv.push(self.kv);
-      h = this.crossAttention(`${p}.1`, self.h, context.cross[i], context.bias, drop);
+      h = this.crossAttention(`${p}.1`, self.h, context.cross[i], crossBias, drop);
       h = this.feedForward(`${p}.2`, h, drop);
     }
     return { hidden: drop.apply(this.norm('decoder.final_layer_norm.weight', h)), kv };
@@ -289,7 +336,7 @@ export class T5Model implements Seq2SeqModel {
     return tf.tidy(() => {
       const maskT = tf.tensor2d(mask, [inputIds.length, S], 'int32');
       const encoded = this.encode(tf.tensor2d(ids, [inputIds.length, S], 'int32'), maskT, new Dropout(0, null));
-      return { cross: this.crossKeyValues(encoded), bias: paddingBias(maskT) };
+      return { cross: this.crossKeyValues(encoded.hidden), bias: paddingBias(encoded.mask) };
     });
   }
 

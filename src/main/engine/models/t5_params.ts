@@ -1,7 +1,7 @@
 // T5's parameters: names and shapes in the Hugging Face checkpoint layout, HF's initialisation,
 // and loading from checkpoint tensors. Linear weights are checkpointed (out, in) and held (in, out).
 import * as tf from '@tensorflow/tfjs-core';
-import type { LinearSite, T5Config } from './types';
+import type { AttentionSite, LinearRole, LinearSite, ModelShape, SublayerSite, T5Config } from './types';
 
 export interface ParamSpec {
   /** Checkpoint name, e.g. `encoder.block.0.layer.0.SelfAttention.q.weight`. */
@@ -85,9 +85,11 @@ export function t5LinearSites(c: T5Config): LinearSite[] {
       const name = s.name.slice(0, -'.weight'.length);
       const parts = name.split('.');
       const owner = parts[parts.length - 2];
+      const module = parts[parts.length - 1];
       return {
         name,
-        module: parts[parts.length - 1],
+        module,
+        role: linearRole(c, module),
         stack: parts[0] as 'encoder' | 'decoder',
         block: Number(parts[2]),
         attention: owner === 'SelfAttention' ? 'self' : owner === 'EncDecAttention' ? 'cross' : null,
@@ -95,6 +97,59 @@ export function t5LinearSites(c: T5Config): LinearSite[] {
         outFeatures: s.shape[0],
       };
     });
+}
+
+function linearRole(c: T5Config, module: string): LinearRole {
+  const roles: Record<string, LinearRole> = {
+    q: 'query', k: 'key', v: 'value', o: 'attention_output', wo: 'ffn_down',
+    wi: 'ffn_up', wi_0: 'ffn_gate', wi_1: 'ffn_up', // gated: gelu_new(wi_0·x) * (wi_1·x)
+  };
+  const role = roles[module];
+  if (role === undefined) throw new Error(`T5 (${c.feedForwardProj}): no role for Linear "${module}"`);
+  return role;
+}
+
+/** Sublayers in forward order: encoder [self, ffn] per block, decoder [self, cross, ffn]. */
+export function t5SublayerSites(c: T5Config): SublayerSite[] {
+  const sites: SublayerSite[] = [];
+  const add = (stack: 'encoder' | 'decoder', block: number, layer: number, kind: SublayerSite['kind']) =>
+    sites.push({ name: `${stack}.block.${block}.layer.${layer}`, kind, stack, block, dim: c.dModel });
+  for (let i = 0; i < c.numLayers; i++) {
+    add('encoder', i, 0, 'self_attention');
+    add('encoder', i, 1, 'feed_forward');
+  }
+  for (let i = 0; i < c.numDecoderLayers; i++) {
+    add('decoder', i, 0, 'self_attention');
+    add('decoder', i, 1, 'cross_attention');
+    add('decoder', i, 2, 'feed_forward');
+  }
+  return sites;
+}
+
+/** Every attention module: encoder self, decoder self and decoder cross (3L on a symmetric T5). */
+export function t5AttentionSites(c: T5Config): AttentionSite[] {
+  return t5SublayerSites(c)
+    .filter((s) => s.kind !== 'feed_forward')
+    .map((s) => ({
+      name: `${s.name}.${s.kind === 'cross_attention' ? 'EncDecAttention' : 'SelfAttention'}`,
+      kind: s.kind === 'cross_attention' ? 'cross' : 'self',
+      stack: s.stack, block: s.block, numHeads: c.numHeads, headDim: c.dKv, queryDim: c.dModel,
+    }));
+}
+
+/** The structure of a T5 from its config alone (parameter accounting needs no weights). */
+export function t5Shape(c: T5Config): ModelShape {
+  const specs = t5ParamSpecs(c);
+  return {
+    family: 't5',
+    dModel: c.dModel,
+    totalParams: specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0),
+    linears: t5LinearSites(c),
+    sublayers: t5SublayerSites(c),
+    attentions: t5AttentionSites(c),
+    norms: specs.filter((s) => s.name.endsWith('layer_norm.weight')).map((s) => ({ name: s.name, size: s.shape[0] })),
+    biases: [], // T5 Linear layers have no bias; the relative attention "bias" is a position table
+  };
 }
 
 /** A positive 31-bit seed for parameter `index`, never 0 (TF.js treats seed 0 as "unseeded"). */

@@ -1,7 +1,15 @@
 // The contract between model families and everything that trains, adapts or measures them.
 // Models hold their weights as tf.Variables named exactly as in the Hugging Face checkpoint;
-// PEFT methods reach in only through linear hooks and the parameter map.
+// PEFT methods reach in only through the hooks below and the parameter map. The hook kinds are
+// family-neutral: every transformer has Linear layers with roles, sublayers with a residual add,
+// attentions with keys and values, and input embeddings.
 import type * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * What a Linear does in its block, the same across families. T5 relu: wi = ffn_up; gated T5:
+ * wi_0 = ffn_gate, wi_1 = ffn_up; wo = ffn_down. LLaMA: gate_proj, up_proj, down_proj.
+ */
+export type LinearRole = 'query' | 'key' | 'value' | 'attention_output' | 'ffn_gate' | 'ffn_up' | 'ffn_down';
 
 /** One Linear layer of the model, as a PEFT method sees it. */
 export interface LinearSite {
@@ -9,6 +17,7 @@ export interface LinearSite {
   name: string;
   /** Last path component: q, k, v, o, wi, wi_0, wi_1, wo. */
   module: string;
+  role: LinearRole;
   stack: 'encoder' | 'decoder';
   block: number;
   /** Which attention the layer belongs to; null for feed-forward layers. */
@@ -19,8 +28,79 @@ export interface LinearSite {
 
 /** y = x·W of the frozen layer, x: (N, in) → (N, out). */
 export type LinearForward = (x: tf.Tensor2D) => tf.Tensor2D;
-/** A PEFT method's replacement for a Linear: gets the input and the base forward. */
-export type LinearHook = (x: tf.Tensor2D, base: LinearForward) => tf.Tensor2D;
+/**
+ * A PEFT method's replacement for a Linear: gets the input (N, in) with N = batch·tokens, the
+ * base forward, and the batch size B (for per-example gates that average over tokens).
+ */
+export type LinearHook = (x: tf.Tensor2D, base: LinearForward, batch: number) => tf.Tensor2D;
+
+/** One sublayer (attention or feed-forward) whose output is added to the residual stream. */
+export interface SublayerSite {
+  /** Checkpoint prefix of the sublayer, e.g. `encoder.block.0.layer.1`. */
+  name: string;
+  kind: 'self_attention' | 'cross_attention' | 'feed_forward';
+  stack: 'encoder' | 'decoder';
+  block: number;
+  /** Width of the residual stream (d_model). */
+  dim: number;
+}
+
+/**
+ * Replaces the residual add of a sublayer: x is the sublayer's un-normalised input (the residual
+ * stream), h its output after dropout, both (B, T, D); the default is x + h. Serial and parallel
+ * adapters live here (Houlsby: x + h + A(h); parallel: x + h + s·A(x)).
+ */
+export type SublayerHook = (x: tf.Tensor3D, h: tf.Tensor3D) => tf.Tensor3D;
+
+/** One attention module, where prefixes may be put in front of the keys and values. */
+export interface AttentionSite {
+  /** Module name, e.g. `decoder.block.0.layer.1.EncDecAttention`. */
+  name: string;
+  kind: 'self' | 'cross';
+  stack: 'encoder' | 'decoder';
+  block: number;
+  numHeads: number;
+  /** Width of one head's keys and values. */
+  headDim: number;
+  /** Width of the query-side input (d_model). */
+  queryDim: number;
+}
+
+/**
+ * Extra key/value slots in front of an attention's own (prefix tuning). `keyValues` gets the
+ * attention's query-side input x (B, T, D), after the pre-norm, and returns k and v of shape
+ * (B, H, length, headDim). Every query sees every prefix slot; relative positions place the
+ * slots just before the first token.
+ */
+export interface PrefixHook {
+  length: number;
+  keyValues(x: tf.Tensor3D): { k: tf.Tensor4D; v: tf.Tensor4D };
+}
+
+/**
+ * Trainable vectors put in front of the input embeddings (prompt tuning). `prompt()` is
+ * (length, D); the model prepends it to every row and grows the attention mask with ones.
+ * On an encoder-decoder it applies to the encoder input.
+ */
+export interface PromptHook {
+  length: number;
+  prompt(): tf.Tensor2D;
+}
+
+/** Everything about a model's structure a method needs to count parameters, without weights. */
+export interface ModelShape {
+  family: string;
+  dModel: number;
+  /** Distinct parameters of the base model (tied weights once). */
+  totalParams: number;
+  linears: LinearSite[];
+  sublayers: SublayerSite[];
+  attentions: AttentionSite[];
+  /** Layer-norm parameters (scales, and biases where the family has them). */
+  norms: { name: string; size: number }[];
+  /** Bias vectors of Linear layers (none in T5). */
+  biases: { name: string; size: number }[];
+}
 
 /** A batch for an encoder-decoder model. All int32. */
 export interface Seq2SeqBatch {
@@ -73,6 +153,14 @@ export interface Seq2SeqModel {
   normParams(): string[];
   /** Install (or remove, with null) the hook for the Linear named `site`. */
   setLinearHook(site: string, hook: LinearHook | null): void;
+  /** The model's structure: sites of every hook kind, norms, biases, parameter total. */
+  shape(): ModelShape;
+  /** Install (or remove) the residual hook of the sublayer named `site` (see `shape().sublayers`). */
+  setSublayerHook(site: string, hook: SublayerHook | null): void;
+  /** Install (or remove) a key/value prefix for the attention named `site` (see `shape().attentions`). */
+  setPrefixHook(site: string, hook: PrefixHook | null): void;
+  /** Install (or remove) a soft prompt in front of the (encoder) input embeddings. */
+  setPromptHook(hook: PromptHook | null): void;
   /** (B, T, V) logits, teacher-forced on `batch.labels` shifted right. */
   logits(batch: Seq2SeqBatch, opts: ForwardOptions): tf.Tensor3D;
   /** Mean token cross-entropy over labels != -100. */

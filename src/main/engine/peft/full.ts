@@ -9,9 +9,13 @@ export const full: PeftMethod<FullOptions> = {
   title: 'Full fine-tuning',
   paper: 'baseline (all parameters trained)',
   defaults: {},
+  mergeable: true,
   validate(options) {
     checkKnownOptions('full', options, this.defaults);
     return {};
+  },
+  count(shape) {
+    return { trainable: shape.totalParams, changed: shape.totalParams, stored: shape.totalParams, updateRank: null };
   },
   attach(model: Seq2SeqModel): AttachedMethod {
     const names = [...model.params.keys()];

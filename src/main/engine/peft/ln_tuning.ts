@@ -10,9 +10,14 @@ export const ln_tuning: PeftMethod<LnTuningOptions> = {
   title: 'LayerNorm tuning',
   paper: 'https://arxiv.org/abs/2211.09066',
   defaults: {},
+  mergeable: true,
   validate(options) {
     checkKnownOptions('ln_tuning', options, this.defaults);
     return {};
+  },
+  count(shape) {
+    const n = shape.norms.reduce((sum, p) => sum + p.size, 0);
+    return { trainable: n, changed: n, stored: n, updateRank: null };
   },
   attach(model: Seq2SeqModel): AttachedMethod {
     const names = model.normParams();

@@ -1,7 +1,8 @@
 // The one small interface every PEFT method implements (see STYLE.md: one file per method,
 // one registry row, one test row).
 import * as tf from '@tensorflow/tfjs-core';
-import type { Seq2SeqModel, T5Config } from '../models/types';
+import { t5Shape } from '../models/t5_params';
+import type { ModelShape, Seq2SeqModel, T5Config } from '../models/types';
 
 export type OptionValue = number | string | boolean | string[];
 export type MethodOptions = Record<string, OptionValue>;
@@ -31,15 +32,35 @@ export interface AttachedMethod {
   dispose(): void;
 }
 
+/** Parameter accounting of a method on a model, from the model's shape alone. */
+export interface MethodCounts {
+  /** Parameters the optimiser updates (re-parameterising networks included). */
+  trainable: number;
+  /** Entries of the final model that differ from the base model (see AttachedMethod). */
+  changed: number;
+  /** Numbers in the saved delta (float32 each). */
+  stored: number;
+  updateRank: number | null;
+}
+
 export interface PeftMethod<O extends MethodOptions = MethodOptions> {
   id: string;
   title: string;
   /** Paper the method comes from. */
   paper: string;
   defaults: O;
+  /** Whether the trained delta can be folded into the base weights (attach().merge is then set). */
+  mergeable: boolean;
   /** Merges user options over the defaults; throws an error naming the field on a bad value. */
   validate(options: MethodOptions, config: T5Config): O;
+  /** The counts attach() will report, computed from the model's structure without weights. */
+  count(shape: ModelShape, options: O): MethodCounts;
   attach(model: Seq2SeqModel, options: O, seed: number): AttachedMethod;
+}
+
+/** The structure of the model a config describes (one case per model family). */
+export function shapeOf(config: T5Config): ModelShape {
+  return t5Shape(config);
 }
 
 /** Reads the current values of variables as delta tensors under their checkpoint names. */
@@ -84,4 +105,54 @@ export function positiveNumber(methodId: string, key: string, value: OptionValue
     throw new Error(`${methodId}.${key} must be a positive number, got ${JSON.stringify(value)}`);
   }
   return value;
+}
+
+export function nonNegativeNumber(methodId: string, key: string, value: OptionValue): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new Error(`${methodId}.${key} must be a number ≥ 0, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+export function oneOf<T extends string>(methodId: string, key: string, value: OptionValue, allowed: readonly T[]): T {
+  if (typeof value !== 'string' || !allowed.includes(value as T)) {
+    throw new Error(`${methodId}.${key} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
+  }
+  return value as T;
+}
+
+export function bool(methodId: string, key: string, value: OptionValue): boolean {
+  if (typeof value !== 'boolean') throw new Error(`${methodId}.${key} must be true or false, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** Option values over the defaults, after refusing unknown names. */
+export function withDefaults<O extends MethodOptions>(methodId: string, options: MethodOptions, defaults: O): O {
+  checkKnownOptions(methodId, options, defaults);
+  return { ...defaults, ...options } as O;
+}
+
+/** A bottleneck width d/reduction_factor that is at least 1, or an error naming the field. */
+export function bottleneckWidth(methodId: string, dModel: number, reductionFactor: number): number {
+  const m = Math.floor(dModel / reductionFactor);
+  if (m < 1) throw new Error(`${methodId}.reduction_factor ${reductionFactor} leaves no bottleneck on d_model ${dModel}; use at most ${dModel}`);
+  return m;
+}
+
+/** The current value of a variable as a delta tensor named `name` (layout as held). */
+export function variableDelta(name: string, v: tf.Variable | tf.Tensor): DeltaTensor {
+  return { name, shape: v.shape.slice(), data: (v.dataSync() as Float32Array).slice() };
+}
+
+/** Assigns delta tensors to the variables named in `vars`; every name must be present, shapes equal. */
+export function loadVariables(methodId: string, vars: Map<string, tf.Variable>, delta: DeltaTensor[]): void {
+  const byName = new Map(delta.map((d) => [d.name, d]));
+  for (const [name, v] of vars) {
+    const d = byName.get(name);
+    if (!d) throw new Error(`${methodId} delta is missing "${name}"; was it saved with the same method and options?`);
+    if (d.shape.join() !== v.shape.join()) {
+      throw new Error(`${methodId} delta "${name}" has shape [${d.shape}], expected [${v.shape}] (same options as the run that saved it)`);
+    }
+    tf.tidy(() => v.assign(tf.tensor(d.data, v.shape)));
+  }
 }

@@ -1,0 +1,56 @@
+// bitfit — only the bias terms train (Ben Zaken et al. 2021, https://arxiv.org/abs/2106.10199).
+// Applies to families whose layers have biases (BERT/RoBERTa: query, key, value, the attention
+// output, intermediate and output dense layers, and the LayerNorm biases). T5 and LLaMA have no
+// biases, so it is refused there at validation; the study's code, whose name filter caught T5's
+// relative-attention tables, trained 2·buckets·heads position parameters instead.
+import { restoreParams, shapeOf, snapshotParams, withDefaults, type AttachedMethod, type PeftMethod } from './method';
+import type { ModelShape } from '../models/types';
+
+type BitfitOptions = Record<string, never>;
+
+function requireBiases(shape: ModelShape): void {
+  if (shape.biases.length === 0) {
+    throw new Error(
+      `bitfit: a ${shape.family.toUpperCase()} model has no bias parameters, so there is nothing to train; ` +
+        'bitfit applies to families with biases (BERT/RoBERTa); choose ln_tuning or ia3 for a comparably small method',
+    );
+  }
+}
+
+export const bitfit: PeftMethod<BitfitOptions> = {
+  id: 'bitfit',
+  title: 'BitFit',
+  paper: 'https://arxiv.org/abs/2106.10199',
+  defaults: {},
+  mergeable: true,
+  validate(options, config) {
+    withDefaults('bitfit', options, this.defaults);
+    requireBiases(shapeOf(config));
+    return {};
+  },
+  count(shape) {
+    requireBiases(shape);
+    const n = shape.biases.reduce((sum, b) => sum + b.size, 0);
+    return { trainable: n, changed: n, stored: n, updateRank: null };
+  },
+  attach(model): AttachedMethod {
+    const shape = model.shape();
+    const names = shape.biases.map((b) => b.name);
+    const n = this.count(shape, {}).trainable;
+    const trainable = names.map((name) => model.params.get(name)!);
+    for (const v of trainable) v.trainable = true;
+    return {
+      trainable,
+      trainableParams: n,
+      changedParams: n,
+      updateRank: null,
+      save: () => snapshotParams(model, names),
+      load: (delta) => restoreParams(model, delta),
+      // Trained in place, like ln_tuning: nothing left to fold in.
+      merge: () => {},
+      dispose: () => {
+        for (const v of trainable) v.trainable = false;
+      },
+    };
+  },
+};
