@@ -1,13 +1,12 @@
 // Runs a comparison: stores the experiment and its runs, then trains each run in its own
 // worker process. This process is the single writer of the store.
-import { fork } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { RunResult } from '../../shared/types';
 import { loadTask, taskName } from '../engine/data/tasks';
 import { sampleGpuMemory } from '../engine/measure/nvidia_smi';
 import { checkModelFolder } from '../engine/models/load';
 import type { Store } from '../store/store';
+import { forkLauncher, type WorkerLauncher } from '../worker/launch';
 import type { StartMessage, WorkerMessage } from '../worker/protocol';
 import { planRuns, type Comparison, type PlannedRun } from './config';
 
@@ -17,8 +16,6 @@ export interface RunnerEvents {
   message?(runId: number, msg: WorkerMessage): void;
   ended?(runId: number, outcome: { status: 'done'; result: RunResult } | { status: 'failed'; reason: string }): void;
 }
-
-const WORKER = fileURLToPath(new URL('../worker/train_worker.ts', import.meta.url));
 
 /** Everything that can be checked without training, so bad input fails before the store is touched. */
 export function preflight(c: Comparison, modelDir: string): PlannedRun[] {
@@ -37,7 +34,8 @@ export function preflight(c: Comparison, modelDir: string): PlannedRun[] {
 }
 
 export async function runComparison(
-  c: Comparison, store: Store, opts: { modelDir: string; artifactsRoot: string; events?: RunnerEvents },
+  c: Comparison, store: Store,
+  opts: { modelDir: string; artifactsRoot: string; events?: RunnerEvents; launcher?: WorkerLauncher },
 ): Promise<{ experimentId: number; failed: number }> {
   const planned = preflight(c, opts.modelDir);
   const experimentId = store.createExperiment(c.name, { ...c, model: opts.modelDir });
@@ -55,11 +53,9 @@ export async function runComparison(
 
 function runInWorker(
   runId: number, run: PlannedRun, c: Comparison, store: Store,
-  opts: { artifactsRoot: string; events?: RunnerEvents },
+  opts: { artifactsRoot: string; events?: RunnerEvents; launcher?: WorkerLauncher },
 ): Promise<{ status: 'done'; result: RunResult } | { status: 'failed'; reason: string }> {
   return new Promise((resolve) => {
-    const child = fork(WORKER, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
-    const gpu = sampleGpuMemory(child.pid ?? 0);
     let ended = false;
     const end = (outcome: { status: 'done'; result: RunResult } | { status: 'failed'; reason: string }) => {
       if (ended) return;
@@ -73,17 +69,23 @@ function runInWorker(
       }
       resolve(outcome);
     };
-    child.on('message', (msg: WorkerMessage) => {
+    // Stored first, then reported: a listener that reads the store finds what it was told about.
+    const onMessage = (msg: WorkerMessage) => {
+      if (ended) return;
+      try {
+        if (msg.type === 'started') store.startRun(runId, msg.env);
+        else if (msg.type === 'metrics') store.addMetrics(runId, msg.points);
+      } catch (err) {
+        child.kill();
+        end({ status: 'failed', reason: `the store refused the worker's ${msg.type} message: ${(err as Error).message}` });
+        return;
+      }
       opts.events?.message?.(runId, msg);
-      if (msg.type === 'started') store.startRun(runId, msg.env);
-      else if (msg.type === 'metrics') store.addMetrics(runId, msg.points);
-      else if (msg.type === 'done') end({ status: 'done', result: msg.result });
+      if (msg.type === 'done') end({ status: 'done', result: msg.result });
       else if (msg.type === 'failed') end({ status: 'failed', reason: msg.reason });
-    });
-    child.on('error', (err) => end({ status: 'failed', reason: `worker could not start: ${err.message}` }));
-    child.on('exit', (code, signal) => {
-      end({ status: 'failed', reason: signal ? `worker killed by ${signal} (out of memory?)` : `worker exited with code ${code} before finishing` });
-    });
+    };
+    const child = (opts.launcher ?? forkLauncher())({ message: onMessage, exit: (reason) => end({ status: 'failed', reason }) });
+    const gpu = sampleGpuMemory(child.pid ?? 0);
     const start: StartMessage = {
       type: 'start',
       backend: c.backend,
