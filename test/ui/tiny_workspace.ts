@@ -11,7 +11,9 @@ const WORDS = ['red', 'green', 'blue', 'apple', 'leaf', 'sky', 'sea', 'grass', '
 export interface TinyWorkspace {
   modelDir: string;
   /** The task as a comparison config gives it. */
-  task: { name: string; train: string; validation: string; test: string; input: string; target: string };
+  /** The folder holding the task's train/validation/test.jsonl. */
+  taskDir: string;
+  task: { name: string; train: string; validation: string; test: string };
   /** A comparison config (the JSON form) over that model and task. */
   config: { name: string; model: string; tasks: unknown[]; methods: unknown[]; learning_rates: number[]; seeds: number[]; budget: Record<string, number> };
   /** Writes the model's weights again (after a test damaged them). */
@@ -21,7 +23,7 @@ export interface TinyWorkspace {
 function jsonl(file: string, n: number, offset: number): string {
   const rows = Array.from({ length: n }, (_, i) => {
     const w = WORDS[(i + offset) % WORDS.length];
-    return JSON.stringify({ text: `colour of ${w}`, label: ['apple', 'fire', 'red'].includes(w) ? 'red' : 'blue' });
+    return JSON.stringify({ input: `colour of ${w}`, target: ['apple', 'fire', 'red'].includes(w) ? 'red' : 'blue' });
   });
   writeFileSync(file, rows.join('\n') + '\n');
   return file;
@@ -42,14 +44,12 @@ export function makeTinyWorkspace(dir: string): TinyWorkspace {
   const task = {
     name: 'colours',
     train: jsonl(path.join(dir, 'train.jsonl'), 32, 0),
-    validation: jsonl(path.join(dir, 'val.jsonl'), 8, 3),
+    validation: jsonl(path.join(dir, 'validation.jsonl'), 8, 3),
     test: jsonl(path.join(dir, 'test.jsonl'), 8, 5),
-    input: 'text',
-    target: 'label',
   };
   const config = {
     name: 'tiny', model: modelDir, tasks: [task], methods: ['full'], learning_rates: [1e-2], seeds: [0],
     budget: { steps: 4, micro_batch: 4, effective_batch: 8, max_input_tokens: 16, max_target_tokens: 4, eval_every: 2, eval_examples: 8, test_examples: 8 },
   };
-  return { modelDir, task, config, restoreModel };
+  return { modelDir, taskDir: dir, task, config, restoreModel };
 }
