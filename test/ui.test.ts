@@ -76,7 +76,9 @@ after(async () => {
   store?.close();
 });
 
-const shot = (name: string, fullPage = false) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage });
+const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+/** The page scrolls inside main.content, not the window. */
+const scrollContent = (top: number) => page.locator('main.content').evaluate((e, y) => e.scrollTo(0, y), top);
 const fieldError = (field: string) => page.locator(`[data-field="${field}"]`);
 
 test('create a comparison, watch it live, read the results', async () => {
@@ -99,7 +101,9 @@ test('create a comparison, watch it live, read the results', async () => {
   await fieldError('seeds').getByText('a value appears twice').waitFor();
   await fieldError('name').waitFor();
   await page.locator('[data-field="model"]').getByText('config.json').waitFor();
-  await shot('2-new-comparison-errors', true);
+  await shot('2b-new-comparison-errors-bottom');
+  await scrollContent(0);
+  await shot('2a-new-comparison-errors-top');
 
   // Fixed values, but a LoRA rank the method refuses: main refuses it, next to the field.
   await page.fill('input[name="name"]', 'tiny study');
