@@ -39,7 +39,11 @@ const NODE_EXTERNALS = ['electron', 'better-sqlite3', /^@tensorflow\//];
 export default defineConfig({
   main: {
     build: {
-      lib: { entry: resolve(ROOT, 'src/main/index.ts'), formats: ['es'] },
+      // The training worker is a second entry: the app starts it as a utilityProcess.
+      lib: {
+        entry: { index: resolve(ROOT, 'src/main/index.ts'), train_worker: resolve(ROOT, 'src/main/worker/train_worker.ts') },
+        formats: ['es'],
+      },
       rollupOptions: { external: NODE_EXTERNALS },
     },
   },

@@ -5,12 +5,25 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { handleInvoke, isOwnRenderer, makeHandlers } from '../src/main/handlers';
+import { formField } from '../src/main/comparisons';
+import { checkModel, handleInvoke, isOwnRenderer, listMethods, makeHandlers, type HandlerDeps } from '../src/main/handlers';
+import { METHODS } from '../src/main/engine/peft/registry';
 import { Store } from '../src/main/store/store';
 import { EVENT_CHANNELS, EVENT_NAMES, INVOKE_CHANNELS, INVOKE_NAMES, VALIDATORS, type InvokeChannel } from '../src/shared/ipc';
 import type { EnvironmentSnapshot, RunResult, RunSpec } from '../src/shared/types';
 
 const sorted = (values: Iterable<string>) => [...values].sort();
+
+const REQUEST = {
+  name: 'study', model: '/models/t5-small', tasks: [{ builtin: 'spam_assassin' }],
+  methods: [{ id: 'lora_qv', options: { r: 8 } }], learningRates: [1e-3], seeds: [0, 1], budget: { steps: 10 },
+};
+
+/** Handlers over `store`; starting a comparison is refused (tests/ui.test.ts runs real ones). */
+function deps(store: Store): HandlerDeps {
+  const comparisons = { busy: false, start: () => { throw new Error('not in this test'); } };
+  return { store, comparisons, dbPath: '/tmp/none/workbench.db' };
+}
 
 describe('channel tables', () => {
   test('every invoke channel has a validator, an api name and a handler', () => {
@@ -18,13 +31,13 @@ describe('channel tables', () => {
     assert.ok(channels.length >= 4);
     assert.deepEqual(sorted(Object.keys(VALIDATORS)), channels);
     assert.deepEqual(sorted(Object.keys(INVOKE_NAMES)), channels);
-    const handlers = makeHandlers({} as Store);
+    const handlers = makeHandlers(deps({} as Store));
     assert.deepEqual(sorted(Object.keys(handlers)), channels);
     for (const channel of INVOKE_CHANNELS) {
       assert.equal(typeof VALIDATORS[channel], 'function', `validator of ${channel}`);
       assert.equal(typeof handlers[channel], 'function', `handler of ${channel}`);
     }
-    for (const required of ['experiments:list', 'runs:list', 'runs:get', 'runs:metrics']) {
+    for (const required of ['experiments:list', 'runs:list', 'runs:get', 'runs:metrics', 'methods:list', 'comparison:start', 'experiments:results']) {
       assert.ok(channels.includes(required), `missing channel ${required}`);
     }
   });
@@ -32,7 +45,7 @@ describe('channel tables', () => {
   test('api names are unique and subscriptions are called on<Event>', () => {
     const names = [...Object.values(INVOKE_NAMES), ...Object.values(EVENT_NAMES)];
     assert.equal(new Set(names).size, names.length);
-    assert.deepEqual(sorted(EVENT_CHANNELS), sorted(['run:metrics', 'run:status']));
+    assert.deepEqual(sorted(EVENT_CHANNELS), sorted(['run:metrics', 'run:status', 'run:progress', 'experiment:status']));
     for (const name of Object.values(EVENT_NAMES)) assert.match(name, /^on[A-Z]/);
   });
 });
@@ -66,12 +79,58 @@ describe('validators', () => {
     ['runs:metrics', { id: 1, name: 5 }, /runs:metrics: field 'name' must be a metric name/],
     ['runs:metrics', { id: 1, name: '' }, /field 'name'/],
     ['runs:metrics', { id: 1, name: 'loss; DROP TABLE runs' }, /field 'name'/],
+    ['model:check', { folder: '' }, /model:check: field 'folder' must be a folder path/],
+    ['model:check', { folder: 3 }, /field 'folder'/],
+    ['experiments:results', {}, /experiments:results: field 'id' is required/],
+    ['comparison:start', undefined, /comparison:start: field 'request': the request must be an object/],
+    ['comparison:start', { ...REQUEST, learningRates: [] }, /field 'learningRates': give learning rates/],
+    ['comparison:start', { ...REQUEST, learningRates: [1e-3, 2] }, /field 'learningRates': 2 is out of range/],
+    ['comparison:start', { ...REQUEST, seeds: [0, 0] }, /field 'seeds': a value appears twice/],
+    ['comparison:start', { ...REQUEST, seeds: [-1] }, /field 'seeds'/],
+    ['comparison:start', { ...REQUEST, methods: [] }, /field 'methods': choose at least one method/],
+    ['comparison:start', { ...REQUEST, methods: [{ id: 'lora_qv', options: { r: {} } }] }, /field 'methods.lora_qv.r'/],
+    ['comparison:start', { ...REQUEST, tasks: [{ name: 'mine', folder: '' }] }, /field 'tasks\[0\].folder'/],
+    ['comparison:start', { ...REQUEST, budget: { steps: 'ten' } }, /field 'budget.steps': must be a number/],
+    ['comparison:start', { ...REQUEST, model: '' }, /field 'model'/],
+    ['comparison:start', { ...REQUEST, admin: true }, /field 'admin': unknown field/],
   ];
   for (const [channel, payload, message] of BAD) {
     test(`${channel} rejects ${JSON.stringify(payload) ?? 'undefined'}`, () => {
       assert.throws(() => VALIDATORS[channel](payload), message);
     });
   }
+});
+
+describe('comparison:start', () => {
+  test('a good request passes unchanged', () => {
+    assert.deepEqual(VALIDATORS['comparison:start'](REQUEST), REQUEST);
+  });
+
+  test("the config parser's and methods' errors map to form fields", () => {
+    assert.equal(formField('budget.micro_batch must be an integer ≥ 1, got 0'), 'budget.micro_batch');
+    assert.equal(formField('lora_qv.r must be a positive integer, got 0'), 'methods.lora_qv.r');
+    assert.equal(formField('lora_qv.rank is not an option of lora_qv; known options: r, alpha'), 'methods.lora_qv.rank');
+    assert.equal(formField('methods[0]: unknown method "x"; available: full'), 'methods');
+    assert.equal(formField('task colours: the test split is empty'), 'tasks');
+    assert.equal(formField('learning_rates[0] is out of range: 5'), 'learningRates');
+    assert.equal(formField('something else'), null);
+  });
+});
+
+describe('registry and model folder', () => {
+  test('methods:list is the registry, defaults included', () => {
+    assert.deepEqual(listMethods().map((m) => m.id), Object.keys(METHODS));
+    for (const m of listMethods()) assert.deepEqual(m.defaults, METHODS[m.id].defaults);
+  });
+
+  test('model:check says what a folder lacks', () => {
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'not-a-model-'));
+    const check = checkModel(empty);
+    assert.equal(check.ok, false);
+    assert.match(check.ok ? '' : check.problem, /config\.json/);
+    assert.match((checkModel('relative/dir') as { problem: string }).problem, /absolute path/);
+    fs.rmSync(empty, { recursive: true });
+  });
 });
 
 describe('sender check', () => {
@@ -117,7 +176,7 @@ describe('handlers over a real store', () => {
 
   // Every answer goes through validation and the structured clone that IPC applies.
   const call = async (channel: InvokeChannel, payload?: unknown) =>
-    structuredClone(await handleInvoke(makeHandlers(store), channel, payload));
+    structuredClone(await handleInvoke(makeHandlers(deps(store)), channel, payload));
 
   test('experiments:list returns the stored experiments', async () => {
     const experiments = await call('experiments:list');
@@ -152,7 +211,7 @@ describe('handlers over a real store', () => {
   });
 
   test('a bad payload never reaches the store', async () => {
-    const untouched = makeHandlers({} as Store);
+    const untouched = makeHandlers(deps({} as Store));
     assert.throws(() => handleInvoke(untouched, 'runs:get', { id: '1 OR 1=1' }), /field 'id'/);
   });
 });

@@ -1,7 +1,16 @@
-// The IPC handlers as plain functions over the store. No Electron import here, so the
-// handlers and the sender check can be tested under Node; src/main/ipc.ts wires them up.
+// The IPC handlers as plain functions over the store and the comparison service. No Electron
+// import here, so the handlers and the sender check run under Node (tests, the browser test
+// bridge); src/main/ipc.ts wires them to ipcMain.
 
-import { VALIDATORS, type InvokeChannel, type InvokeReq, type InvokeRes } from '../shared/ipc';
+import path from 'node:path';
+import { VALIDATORS, type AppInfo, type InvokeChannel, type InvokeReq, type InvokeRes, type MethodInfo, type ModelCheck } from '../shared/ipc';
+import { DEFAULT_BUDGET } from './comparison/config';
+import { resultRows, summariseCells } from './comparison/summary';
+import type { ComparisonService } from './comparisons';
+import { BUILTIN_TASKS } from './engine/data/tasks';
+import { checkModelFolder } from './engine/models/load';
+import { DEFAULT_MODEL_NAME, isModelFolder } from './engine/models/default_model';
+import { METHODS } from './engine/peft/registry';
 import type { Store } from './store/store';
 
 /** One handler per invoke channel: leaving one out is a compile error. */
@@ -10,15 +19,54 @@ export type Handlers = {
 };
 
 /** The part of the store the handlers read. */
-export type StoreReader = Pick<Store, 'listExperiments' | 'listRuns' | 'getRun' | 'metrics'>;
+export type StoreReader = Pick<Store, 'listExperiments' | 'listRuns' | 'getRun' | 'metrics' | 'lrChoices'>;
 
-export function makeHandlers(store: StoreReader): Handlers {
+export interface HandlerDeps {
+  store: StoreReader;
+  comparisons: Pick<ComparisonService, 'start' | 'busy'>;
+  /** The database file, shown to the user. */
+  dbPath: string;
+}
+
+export function makeHandlers({ store, comparisons, dbPath }: HandlerDeps): Handlers {
   return {
     'experiments:list': () => store.listExperiments(),
     'runs:list': (req) => store.listRuns(req.experimentId === undefined ? {} : { experimentId: req.experimentId }),
     'runs:get': (req) => store.getRun(req.id) ?? null,
     'runs:metrics': (req) => store.metrics(req.id, req.name),
+    'methods:list': () => listMethods(),
+    'app:info': () => appInfo(dbPath, comparisons.busy),
+    'model:check': (req) => checkModel(req.folder),
+    'comparison:start': (req) => comparisons.start(req),
+    'experiments:results': (req) => resultRows(summariseCells(store.listRuns({ experimentId: req.id }), store.lrChoices(req.id))),
   };
+}
+
+/** The method registry as the form shows it; a method added to the registry appears here. */
+export function listMethods(): MethodInfo[] {
+  return Object.values(METHODS).map((m) => ({ id: m.id, title: m.title, paper: m.paper, defaults: { ...m.defaults } }));
+}
+
+function appInfo(dbPath: string, busy: boolean): AppInfo {
+  const defaultModel = path.join(path.dirname(dbPath), 'models', DEFAULT_MODEL_NAME);
+  return {
+    dbPath,
+    builtinTasks: Object.keys(BUILTIN_TASKS),
+    defaultBudget: { ...DEFAULT_BUDGET },
+    defaultModelDir: isModelFolder(defaultModel) ? defaultModel : null,
+    busy,
+  };
+}
+
+/** Whether `folder` holds a T5 checkpoint this engine can load; if not, what is missing. */
+export function checkModel(folder: string): ModelCheck {
+  if (!path.isAbsolute(folder)) return { ok: false, problem: `give the folder as an absolute path, got "${folder}"` };
+  try {
+    const c = checkModelFolder(folder);
+    return { ok: true, summary: `T5: ${c.numLayers}+${c.numDecoderLayers} layers, d_model ${c.dModel}, ${c.numHeads} heads, vocabulary ${c.vocabSize}` };
+  } catch (err) {
+    return { ok: false, problem: err instanceof Error ? err.message : String(err) };
+  }
 }
 
 /** Validates `payload` with the channel's validator (throws naming the field), then handles it. */

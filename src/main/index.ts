@@ -1,12 +1,14 @@
 // Electron main process: window lifecycle and hardening only. The IPC handlers live in
-// ipc.ts / handlers.ts, the results database in store/store.ts.
+// ipc.ts / handlers.ts, comparisons in comparisons.ts, the results database in store/store.ts.
 
 import { app, BrowserWindow, dialog, session, type WebContents } from 'electron';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { ComparisonService } from './comparisons';
 import { isOwnRenderer } from './handlers';
-import { registerIpc } from './ipc';
+import { broadcast, registerIpc } from './ipc';
 import { Store, defaultDbPath } from './store/store';
+import { utilityLauncher } from './worker/launch_electron';
 
 // Mirrors the <meta> tag in src/renderer/index.html, which is what applies to file:// pages;
 // this header covers pages served over http by the dev server.
@@ -95,10 +97,18 @@ async function main(): Promise<void> {
   }
   secureSession();
   app.on('web-contents-created', (_event, contents) => harden(contents, url));
-  const unregisterIpc = registerIpc(store, url);
+  const comparisons = new ComparisonService({
+    store,
+    // electron.vite.config.ts builds the worker next to this file.
+    launcher: utilityLauncher(join(import.meta.dirname, 'train_worker.js')),
+    artifactsRoot: join(dirname(store.path), 'artifacts', basename(store.path).replace(/\.[^.]+$/, '')),
+    emit: (channel, payload) => broadcast(channel, payload, url),
+  });
+  const unregisterIpc = registerIpc({ store, comparisons, dbPath: store.path }, url);
   app.on('will-quit', () => {
     unregisterIpc();
-    store.close();
+    // A run still training ends with the app; its worker's exit is still recorded, so the store stays open.
+    if (!comparisons.busy) store.close();
   });
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createWindow(url);

@@ -4,15 +4,15 @@
 
 import { BrowserWindow, ipcMain, type IpcMainInvokeEvent } from 'electron';
 import { INVOKE_CHANNELS, type EventChannel, type EventMap } from '../shared/ipc';
-import { handleInvoke, isOwnRenderer, makeHandlers, type StoreReader } from './handlers';
+import { handleInvoke, isOwnRenderer, makeHandlers, type HandlerDeps } from './handlers';
 
 /**
  * Registers one handler per invoke channel. `rendererUrl` is the URL main loads into its
  * windows (the dev server or out/renderer/index.html); messages from any other frame are
  * refused. Returns a function that removes the handlers.
  */
-export function registerIpc(store: StoreReader, rendererUrl: string): () => void {
-  const handlers = makeHandlers(store);
+export function registerIpc(deps: HandlerDeps, rendererUrl: string): () => void {
+  const handlers = makeHandlers(deps);
   for (const channel of INVOKE_CHANNELS) {
     ipcMain.handle(channel, (event: IpcMainInvokeEvent, payload: unknown) => {
       checkSender(event, channel, rendererUrl);
@@ -24,10 +24,11 @@ export function registerIpc(store: StoreReader, rendererUrl: string): () => void
   };
 }
 
-/** Pushes an event to every open window. */
-export function broadcast<K extends EventChannel>(channel: K, payload: EventMap[K]): void {
+/** Pushes an event to every open window of our renderer. */
+export function broadcast<K extends EventChannel>(channel: K, payload: EventMap[K], rendererUrl: string): void {
   for (const window of BrowserWindow.getAllWindows()) {
-    if (!window.isDestroyed()) window.webContents.send(channel, payload);
+    const contents = window.webContents;
+    if (!window.isDestroyed() && isOwnRenderer(contents.getURL(), rendererUrl)) contents.send(channel, payload);
   }
 }
 

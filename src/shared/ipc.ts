@@ -2,7 +2,33 @@
 // Main registers one handler per InvokeMap channel, the preload exposes one function per
 // channel, and every request payload is checked at runtime by the validator of its channel.
 
-import type { ExperimentRecord, MetricPoint, RunRecord, RunStatus } from './types';
+import { checkComparisonRequest, describeFieldErrors, type ComparisonRequest, type OptionValue } from './comparison_request';
+import type { ExperimentRecord, MetricPoint, ResultRow, RunRecord, RunStatus } from './types';
+
+/** A PEFT method as the registry describes it, for the New comparison form. */
+export interface MethodInfo {
+  id: string;
+  title: string;
+  paper: string;
+  defaults: Record<string, OptionValue>;
+}
+
+/** What the form needs to start from: the registry's tasks, the default budget and model. */
+export interface AppInfo {
+  dbPath: string;
+  builtinTasks: string[];
+  defaultBudget: Record<string, number>;
+  /** The built-in default model's folder when it has been built, else null. */
+  defaultModelDir: string | null;
+  /** True while a comparison runs (one at a time: they share the device). */
+  busy: boolean;
+}
+
+/** Whether a folder is a usable checkpoint, and what is missing when it is not. */
+export type ModelCheck = { ok: true; summary: string } | { ok: false; problem: string };
+
+export type { ResultRow };
+export type RunPhase = 'loading' | 'training' | 'evaluating' | 'measuring';
 
 /** Request/response channels (renderer invokes, main answers). */
 export interface InvokeMap {
@@ -12,6 +38,13 @@ export interface InvokeMap {
   'runs:get': { req: { id: number }; res: RunRecord | null };
   /** All series of a run, or only the one called `name`, ordered by step. */
   'runs:metrics': { req: { id: number; name?: string }; res: MetricPoint[] };
+  'methods:list': { req: void; res: MethodInfo[] };
+  'app:info': { req: void; res: AppInfo };
+  'model:check': { req: { folder: string }; res: ModelCheck };
+  /** Checks and stores the comparison, then trains it in the background. */
+  'comparison:start': { req: ComparisonRequest; res: { experimentId: number } };
+  /** The comparison table of an experiment: per task and method, the best learning rate over seeds. */
+  'experiments:results': { req: { id: number }; res: ResultRow[] };
 }
 
 /** Events pushed from main to the renderer. */
@@ -20,6 +53,10 @@ export interface EventMap {
   'run:metrics': { runId: number; points: MetricPoint[] };
   /** A run changed status; `reason` says why a run failed or was interrupted. */
   'run:status': { runId: number; experimentId: number; status: RunStatus; reason: string | null };
+  /** Where a running run is; sent at most a few times a second. */
+  'run:progress': { runId: number; experimentId: number; phase: RunPhase; step: number; totalSteps: number; loss?: number };
+  /** A comparison finished (or was refused at start). */
+  'experiment:status': { experimentId: number; status: ExperimentRecord['status'] };
 }
 
 export type InvokeChannel = keyof InvokeMap;
@@ -33,12 +70,19 @@ export const INVOKE_NAMES = {
   'runs:list': 'listRuns',
   'runs:get': 'getRun',
   'runs:metrics': 'runMetrics',
+  'methods:list': 'listMethods',
+  'app:info': 'appInfo',
+  'model:check': 'checkModel',
+  'comparison:start': 'startComparison',
+  'experiments:results': 'experimentResults',
 } as const satisfies { [K in InvokeChannel]: string };
 
 /** The name under which `window.api` exposes the subscription to each event channel. */
 export const EVENT_NAMES = {
   'run:metrics': 'onRunMetrics',
   'run:status': 'onRunStatus',
+  'run:progress': 'onRunProgress',
+  'experiment:status': 'onExperimentStatus',
 } as const satisfies { [K in EventChannel]: `on${string}` };
 
 /** What the preload exposes as `window.api`. Subscriptions return their unsubscribe function. */
@@ -52,10 +96,7 @@ export type Validators = { [K in InvokeChannel]: (payload: unknown) => InvokeReq
 
 /** One request validator per invoke channel: returns the typed payload or throws naming the field. */
 export const VALIDATORS: Validators = {
-  'experiments:list': (payload) => {
-    if (payload === undefined || payload === null) return;
-    fieldsOf('experiments:list', payload, []);
-  },
+  'experiments:list': noFields('experiments:list'),
   'runs:list': (payload) => {
     if (payload === undefined || payload === null) return {};
     const fields = fieldsOf('runs:list', payload, ['experimentId']);
@@ -78,7 +119,32 @@ export const VALIDATORS: Validators = {
     }
     return { id, name };
   },
+  'methods:list': noFields('methods:list'),
+  'app:info': noFields('app:info'),
+  'model:check': (payload) => {
+    const fields = fieldsOf('model:check', payload, ['folder']);
+    if (typeof fields.folder !== 'string' || !fields.folder.trim() || fields.folder.length > 4096) {
+      throw new Error(`model:check: field 'folder' must be a folder path, got ${describe(fields.folder)}`);
+    }
+    return { folder: fields.folder };
+  },
+  'comparison:start': (payload) => {
+    const { request, errors } = checkComparisonRequest(payload);
+    if (!request) throw new Error(`comparison:start: ${describeFieldErrors(errors)}`);
+    return request;
+  },
+  'experiments:results': (payload) => {
+    const fields = fieldsOf('experiments:results', payload, ['id']);
+    return { id: requiredId('experiments:results', fields, 'id') };
+  },
 };
+
+function noFields(channel: string): (payload: unknown) => void {
+  return (payload) => {
+    if (payload === undefined || payload === null) return;
+    fieldsOf(channel, payload, []);
+  };
+}
 
 /** The invoke channels, known at runtime. */
 export const INVOKE_CHANNELS = Object.keys(VALIDATORS) as InvokeChannel[];

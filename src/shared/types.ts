@@ -135,3 +135,24 @@ export interface LrChoice {
   candidates: number;
   chosenAt: string;
 }
+
+/** One task × method row of the comparison table the app shows: the chosen rate's seeds, averaged. */
+export interface ResultRow {
+  task: string;
+  method: string;
+  learningRate: number;
+  seeds: number;
+  /** Mean test score and the half-width of its 95% Student-t interval over seeds (0 with one seed). */
+  score: number;
+  scoreCi: number;
+  trainableParams: number;
+  totalParams: number;
+  changedParams: number;
+  storageBytes: number;
+  peakTensorBytes: number;
+  peakRssBytes: number;
+  peakGpuBytes: number | null;
+  trainTokensPerSec: number;
+  inferTokensPerSecUnmerged: number;
+  inferTokensPerSecMerged: number | null;
+}

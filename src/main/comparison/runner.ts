@@ -1,15 +1,14 @@
 // Runs a comparison with the study's protocol: for each task × method, the learning-rate sweep,
 // the choice of rate on validation, then the chosen rate on the other seeds. Each run trains in
-// its own worker process; this process is the single writer of the store.
-import { fork } from 'node:child_process';
+// its own worker process (started by a WorkerLauncher); this process is the single writer of the store.
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { RunResult } from '../../shared/types';
 import type { TaskData } from '../engine/data/task';
 import { loadTask, taskName } from '../engine/data/tasks';
 import { sampleGpuMemory } from '../engine/measure/nvidia_smi';
 import { checkModelFolder } from '../engine/models/load';
 import type { Store } from '../store/store';
+import { forkLauncher, type WorkerLauncher } from '../worker/launch';
 import type { StartMessage, WorkerMessage } from '../worker/protocol';
 import type { Comparison } from './config';
 import { chooseRate, planCells, runsPerCell, seedRuns, sweepRuns, type Cell, type PlannedRun } from './protocol';
@@ -27,18 +26,6 @@ export interface RunnerEvents {
   chosen?(task: string, method: string, learningRate: number | null): void;
 }
 
-const WORKER = fileURLToPath(new URL('../worker/train_worker.ts', import.meta.url));
-
-/** Starts one training worker and wires its messages and exit. The only code that knows how workers are launched. */
-function launchWorker(start: StartMessage, on: { message(msg: WorkerMessage): void; exit(reason: string): void }): { pid: number } {
-  const child = fork(WORKER, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
-  child.on('message', on.message);
-  child.on('error', (err) => on.exit(`worker could not start: ${err.message}`));
-  child.on('exit', (code, signal) => on.exit(signal ? `worker killed by ${signal} (out of memory?)` : `worker exited with code ${code} before finishing`));
-  child.send(start);
-  return { pid: child.pid ?? 0 };
-}
-
 /** Everything that can be checked without training, so bad input fails before the store is touched. */
 export function preflight(c: Comparison, modelDir: string): { cells: Cell[]; tasks: TaskData[] } {
   checkModelFolder(modelDir);
@@ -52,7 +39,8 @@ export function preflight(c: Comparison, modelDir: string): { cells: Cell[]; tas
 }
 
 export async function runComparison(
-  c: Comparison, store: Store, opts: { modelDir: string; artifactsRoot: string; events?: RunnerEvents },
+  c: Comparison, store: Store,
+  opts: { modelDir: string; artifactsRoot: string; events?: RunnerEvents; launcher?: WorkerLauncher },
 ): Promise<{ experimentId: number; failed: number; runs: number }> {
   const { cells } = preflight(c, opts.modelDir);
   const experimentId = store.createExperiment(c.name, { ...c, model: opts.modelDir });
@@ -90,11 +78,10 @@ export async function runComparison(
 
 function runInWorker(
   runId: number, run: PlannedRun, c: Comparison, store: Store,
-  opts: { artifactsRoot: string; events?: RunnerEvents },
+  opts: { artifactsRoot: string; events?: RunnerEvents; launcher?: WorkerLauncher },
 ): Promise<RunOutcome> {
   return new Promise((resolve) => {
     let ended = false;
-    let gpu: { stop(): number | null } | null = null;
     const end = (outcome: RunOutcome) => {
       if (ended) return;
       ended = true;
@@ -107,21 +94,28 @@ function runInWorker(
       }
       resolve(outcome);
     };
+    // Stored first, then reported: a listener that reads the store finds what it was told about.
+    const onMessage = (msg: WorkerMessage) => {
+      if (ended) return;
+      try {
+        if (msg.type === 'started') store.startRun(runId, msg.env);
+        else if (msg.type === 'metrics') store.addMetrics(runId, msg.points);
+      } catch (err) {
+        child.kill();
+        end({ status: 'failed', reason: `the store refused the worker's ${msg.type} message: ${(err as Error).message}` });
+        return;
+      }
+      opts.events?.message?.(runId, msg);
+      if (msg.type === 'done') end({ status: 'done', result: msg.result });
+      else if (msg.type === 'failed') end({ status: 'failed', reason: msg.reason });
+    };
+    const child = (opts.launcher ?? forkLauncher())({ message: onMessage, exit: (reason) => end({ status: 'failed', reason }) });
+    const gpu = sampleGpuMemory(child.pid ?? 0);
     const start: StartMessage = {
       type: 'start',
       backend: c.backend,
       input: { spec: run.spec, task: run.task, artifactsDir: path.join(opts.artifactsRoot, `run-${runId}`) },
     };
-    const worker = launchWorker(start, {
-      message(msg) {
-        opts.events?.message?.(runId, msg);
-        if (msg.type === 'started') store.startRun(runId, msg.env);
-        else if (msg.type === 'metrics') store.addMetrics(runId, msg.points);
-        else if (msg.type === 'done') end({ status: 'done', result: msg.result });
-        else if (msg.type === 'failed') end({ status: 'failed', reason: msg.reason });
-      },
-      exit: (reason) => end({ status: 'failed', reason }),
-    });
-    gpu = sampleGpuMemory(worker.pid);
+    child.send(start);
   });
 }

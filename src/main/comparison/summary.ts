@@ -2,7 +2,7 @@
 // store's record of the sweep) and, over the runs at that rate only, the test score's mean and 95%
 // interval across seeds and the other four dimensions' means. Per method: the aggregate over tasks
 // and paired tests against full fine-tuning and against the best method.
-import type { LrChoice, RunRecord, RunResult, TaskMetric } from '../../shared/types';
+import type { LrChoice, ResultRow, RunRecord, RunResult, TaskMetric } from '../../shared/types';
 import { aggregateTasks, mean, pairedTTest, seedStats, type PairedTest, type SeedStats } from './stats';
 
 export interface CellSummary {
@@ -85,6 +85,14 @@ function bestByValidation(done: (RunRecord & { result: RunResult })[]): number |
     if (s > bestScore) [best, bestScore] = [lr, s];
   }
   return best;
+}
+
+/** The app's comparison table: plain numbers, one row per task and method. */
+export function resultRows(cells: CellSummary[]): ResultRow[] {
+  return cells.map((c) => ({
+    task: c.task, method: c.method, learningRate: c.learningRate, seeds: c.score.n,
+    score: c.score.mean, scoreCi: c.score.n > 1 ? c.score.ci95 : 0, ...c.result,
+  }));
 }
 
 const rank = (m: string) => (m === 'full' ? 0 : 1);

@@ -4,7 +4,17 @@
 import type { ExperimentRecord, RunRecord } from '../../../shared/types';
 import { errorMessage, getApi } from './api';
 
+export type Page = 'experiments' | 'new' | 'live' | 'results';
+
+export const PAGES: { id: Page; title: string }[] = [
+  { id: 'experiments', title: 'Experiments' },
+  { id: 'new', title: 'New comparison' },
+  { id: 'live', title: 'Live' },
+  { id: 'results', title: 'Results' },
+];
+
 export class Workbench {
+  page = $state<Page>('experiments');
   experiments = $state.raw<ExperimentRecord[]>([]);
   runs = $state.raw<RunRecord[]>([]);
   experimentId = $state<number | null>(null);
@@ -47,6 +57,19 @@ export class Workbench {
 
   openRun(id: number): void {
     this.runId = id;
+    this.page = 'experiments';
+  }
+
+  go(page: Page): void {
+    this.page = page;
+    if (page !== 'experiments') this.runId = null;
+  }
+
+  /** A comparison just started: select it and watch it live. */
+  async started(experimentId: number): Promise<void> {
+    this.experimentId = experimentId;
+    this.page = 'live';
+    await this.refresh();
   }
 
   closeRun(): void {
@@ -60,7 +83,12 @@ export class Workbench {
   /** Keeps the lists current while runs start and end. Returns the unsubscribe function. */
   listen(): () => void {
     // Status changes are rare (a run starting or ending), so a full reload is cheap.
-    return getApi().onRunStatus(() => void this.refresh());
+    const offRun = getApi().onRunStatus(() => void this.refresh());
+    const offExperiment = getApi().onExperimentStatus(() => void this.refresh());
+    return () => {
+      offRun();
+      offExperiment();
+    };
   }
 
   private async loadRuns(): Promise<void> {

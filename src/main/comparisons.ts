@@ -1,0 +1,151 @@
+// Comparisons started from the app: a form's request becomes a checked comparison config, the
+// runner trains it in the background (one worker process per run, this process the single
+// store writer), and every change is stored first, then sent to the renderer as an event.
+import path from 'node:path';
+import type { ComparisonRequest } from '../shared/comparison_request';
+import type { EventChannel, EventMap } from '../shared/ipc';
+import { parseComparison, type Comparison } from './comparison/config';
+import { preflight, runComparison, type RunnerEvents } from './comparison/runner';
+import { checkModelFolder } from './engine/models/load';
+import type { Store } from './store/store';
+import type { WorkerLauncher } from './worker/launch';
+
+export type Emit = <K extends EventChannel>(channel: K, payload: EventMap[K]) => void;
+
+export interface ComparisonServiceOptions {
+  store: Store;
+  launcher: WorkerLauncher;
+  /** Folder under which each run saves its delta (run-<id>/). */
+  artifactsRoot: string;
+  emit: Emit;
+}
+
+export class ComparisonService {
+  private current: Promise<void> | null = null;
+
+  constructor(private readonly o: ComparisonServiceOptions) {}
+
+  /** True while a comparison trains; runs share the device, so one comparison at a time. */
+  get busy(): boolean {
+    return this.current !== null;
+  }
+
+  /** Resolves when the comparison in progress (if any) has ended. */
+  async whenIdle(): Promise<void> {
+    await this.current;
+  }
+
+  /**
+   * Checks the request against the model, tasks and method registry (an error names the form
+   * field), stores the experiment and its runs, and starts training them. Returns at once.
+   */
+  start(request: ComparisonRequest): { experimentId: number } {
+    if (this.current) throw new Error("comparison:start: field 'request': a comparison is already running; wait until it finishes");
+    const comparison = toComparison(request);
+    checked('model', () => checkModelFolder(comparison.model));
+    checked('request', () => preflight(comparison, comparison.model));
+    let experimentId = 0;
+    const experiments = new Map<number, number>();
+    const done = runComparison(comparison, this.o.store, {
+      modelDir: comparison.model, artifactsRoot: this.o.artifactsRoot, launcher: this.o.launcher,
+      events: this.forward(experiments, (id) => (experimentId = id)),
+    });
+    // runComparison stores the experiment and calls `planned` before its first await.
+    if (!experimentId) throw new Error('comparison:start: the comparison was not stored');
+    this.current = done.then(
+      () => this.finished(experimentId),
+      (err: unknown) => this.finished(experimentId, err),
+    ).finally(() => {
+      this.current = null;
+    });
+    return { experimentId };
+  }
+
+  private forward(experiments: Map<number, number>, planned: (experimentId: number) => void): RunnerEvents {
+    const { emit } = this.o;
+    return {
+      planned: (experimentId, runs) => {
+        planned(experimentId);
+        for (const { id } of runs) {
+          experiments.set(id, experimentId);
+          emit('run:status', { runId: id, experimentId, status: 'queued', reason: null });
+        }
+      },
+      message: (runId, msg) => {
+        const experimentId = experiments.get(runId) ?? 0;
+        if (msg.type === 'started') emit('run:status', { runId, experimentId, status: 'running', reason: null });
+        else if (msg.type === 'metrics') emit('run:metrics', { runId, points: msg.points });
+        else if (msg.type === 'progress') {
+          const { phase, step, totalSteps, loss } = msg;
+          emit('run:progress', { runId, experimentId, phase, step, totalSteps, ...(loss === undefined ? {} : { loss }) });
+        }
+      },
+      ended: (runId, outcome) => {
+        const reason = outcome.status === 'failed' ? outcome.reason : null;
+        emit('run:status', { runId, experimentId: experiments.get(runId) ?? 0, status: outcome.status, reason });
+      },
+    };
+  }
+
+  private finished(experimentId: number, err?: unknown): void {
+    const { store, emit } = this.o;
+    if (err !== undefined) {
+      process.stderr.write(`comparison ${experimentId} stopped: ${err instanceof Error ? err.message : String(err)}\n`);
+      store.setExperimentStatus(experimentId, 'failed');
+    }
+    const status = store.getExperiment(experimentId)?.status ?? 'failed';
+    emit('experiment:status', { experimentId, status });
+  }
+}
+
+/** The form's request as the comparison config the CLI reads, checked by the same parser. */
+export function toComparison(request: ComparisonRequest): Comparison {
+  if (!path.isAbsolute(request.model)) {
+    throw new Error(`comparison:start: field 'model': give the model folder as an absolute path, got "${request.model}"`);
+  }
+  const raw = {
+    name: request.name,
+    model: request.model,
+    tasks: request.tasks.map((t) => ('builtin' in t ? t.builtin : jsonlTask(t.name, t.folder))),
+    methods: request.methods.map((m) => ({ id: m.id, ...m.options })),
+    learning_rates: request.learningRates,
+    seeds: request.seeds,
+    budget: request.budget,
+  };
+  return checked('request', () => parseComparison(raw, path.dirname(request.model), request.name));
+}
+
+function jsonlTask(name: string, folder: string) {
+  const file = (split: string) => path.resolve(folder, `${split}.jsonl`);
+  return { name, train: file('train'), validation: file('validation'), test: file('test') };
+}
+
+/** Runs `fn`; an error becomes "comparison:start: field '<form field>': <message>". */
+function checked<T>(fallbackField: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (message.startsWith('comparison:start:')) throw err;
+    throw new Error(`comparison:start: field '${formField(message) ?? fallbackField}': ${message}`, { cause: err });
+  }
+}
+
+/** Which form field a config error is about, from the field path the config parser names. */
+export function formField(message: string): string | null {
+  const rules: [RegExp, (m: RegExpExecArray) => string][] = [
+    [/^budget\.(\w+)/, (m) => `budget.${m[1]}`],
+    [/^learning_rates/, () => 'learningRates'],
+    [/^methods\[\d+\]\.learning_rates/, () => 'learningRates'],
+    [/^seeds/, () => 'seeds'],
+    [/^tasks?\b/, () => 'tasks'],
+    // A method's own check: "lora_qv.r must be a positive integer, got 0".
+    [/^(?:methods\[\d+\]\.)?([a-z0-9_]+)\.([A-Za-z0-9_]+) (?:must|is not)/, (m) => `methods.${m[1]}.${m[2]}`],
+    [/^methods/, () => 'methods'],
+  ];
+  for (const [pattern, field] of rules) {
+    const m = pattern.exec(message);
+    if (m) return field(m);
+  }
+  return null;
+}
