@@ -11,6 +11,7 @@ import { DEFAULT_MODEL_NAME, ensureDefaultModel } from '../engine/models/default
 import { Store, defaultDbPath } from '../store/store';
 import { parsePlanRequest, planRows, planTable, readPlanConfig } from './plan';
 import { Progress } from './progress';
+import { workerCount } from '../comparison/workers';
 import { REPORT_FORMATS, type ReportFormat } from './format';
 import { experimentReport, runDetail, runsTable } from './report';
 
@@ -34,6 +35,7 @@ options:
   --db PATH        SQLite store (default: ${defaultDbPath()})
   --backend NAME   force a TF.js backend: tensorflow-gpu, tensorflow, wasm or cpu
   --format FORMAT  report format: text (default), md, csv, latex (or tex), json
+  --workers N      runs trained at once (default: the config's workers, else one per core on wasm/cpu)
   --json           machine-readable output`;
 
 const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
@@ -41,7 +43,7 @@ const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv, allowPositionals: true,
-    options: { db: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' }, experiment: { type: 'string' }, format: { type: 'string' }, method: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } },
+    options: { db: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' }, experiment: { type: 'string' }, format: { type: 'string' }, workers: { type: 'string' }, method: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } },
   });
   const [command, arg] = positionals;
   if (values.help || !command || command === 'help') return print(USAGE, 0);
@@ -54,7 +56,10 @@ export async function main(argv: string[]): Promise<number> {
   const db = path.resolve(values.db ?? defaultDbPath());
   const format = values.json ? 'json' : (values.format ?? 'text');
   if (!REPORT_FORMATS.includes(format as ReportFormat)) throw new Error(`--format must be one of ${REPORT_FORMATS.join(', ')}, got "${format}"`);
-  if (command === 'compare') return compare(arg ?? DEFAULT_CONFIG, db, values.backend as BackendName | undefined, format as ReportFormat);
+  if (command === 'compare') {
+    const workers = values.workers === undefined ? undefined : workersOption(values.workers);
+    return compare(arg ?? DEFAULT_CONFIG, db, { backend: values.backend as BackendName | undefined, workers }, format as ReportFormat);
+  }
   const store = Store.open(db);
   try {
     if (command === 'runs') {
@@ -79,9 +84,12 @@ export async function main(argv: string[]): Promise<number> {
   throw new Error(`unknown command "${command}"\n\n${USAGE}`);
 }
 
-async function compare(configFile: string, db: string, backend: BackendName | undefined, format: ReportFormat): Promise<number> {
+async function compare(
+  configFile: string, db: string, overrides: { backend?: BackendName; workers?: number }, format: ReportFormat,
+): Promise<number> {
   const comparison = readComparisonFile(configFile);
-  if (backend) comparison.backend = backend;
+  if (overrides.backend) comparison.backend = overrides.backend;
+  if (overrides.workers) comparison.workers = overrides.workers;
   const dataHome = path.dirname(defaultDbPath());
   // Building the default model needs tensors in this process (training happens in workers).
   if (comparison.model === 'default') await initBackend(comparison.backend ? { force: comparison.backend } : {});
@@ -90,7 +98,7 @@ async function compare(configFile: string, db: string, backend: BackendName | un
     : comparison.model;
   const store = Store.open(db);
   try {
-    const progress = new Progress();
+    const progress = new Progress(workerCount(comparison.workers, comparison.backend, Infinity));
     const artifactsRoot = path.join(path.dirname(db), 'artifacts', path.basename(db).replace(/\.[^.]+$/, ''));
     process.stderr.write(`comparison "${comparison.name}" on ${modelDir}\nstore: ${db}\n`);
     const { experimentId, failed } = await runComparison(comparison, store, {
@@ -114,6 +122,12 @@ async function compare(configFile: string, db: string, backend: BackendName | un
   } finally {
     store.close();
   }
+}
+
+function workersOption(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error(`--workers must be a whole number of parallel runs from 1 to 64, got "${v}"`);
+  return n;
 }
 
 function positiveId(v: string | undefined, name: string): number {

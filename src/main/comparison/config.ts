@@ -25,9 +25,11 @@ export interface Comparison {
   seeds: number[];
   budget: Budget;
   backend: BackendName | null;
+  /** Runs trained at once, each in its own worker process; null: chosen by workerCount(). */
+  workers: number | null;
 }
 
-const TOP_KEYS = ['name', 'model', 'preset', 'tasks', 'methods', 'learning_rates', 'seeds', 'budget', 'backend'];
+const TOP_KEYS = ['name', 'model', 'preset', 'tasks', 'methods', 'learning_rates', 'seeds', 'budget', 'backend', 'workers'];
 const BACKENDS: BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 
 export function readComparisonFile(file: string): Comparison {
@@ -65,6 +67,7 @@ export function parseComparison(raw: unknown, baseDir: string, fallbackName: str
     seeds: obj.seeds === undefined ? defaults.seeds : distinct(numbers(obj.seeds, 'seeds', (v) => Number.isInteger(v) && v >= 0), 'seeds'),
     budget: parseBudget(obj.budget, defaults.budget),
     backend: obj.backend === undefined ? null : oneOf(obj.backend, 'backend', BACKENDS),
+    workers: obj.workers === undefined || obj.workers === 'auto' ? null : workerField(obj.workers),
   };
   const names = comparison.tasks.map(taskName);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
@@ -134,6 +137,13 @@ function parseTask(raw: unknown, where: string, baseDir: string): TaskRef {
 }
 
 const positive = (v: number) => v > 0;
+
+function workerField(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 64) {
+    throw new Error(`workers must be "auto" or a whole number of parallel runs from 1 to 64, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
 
 function distinct(values: number[], where: string): number[] {
   const dup = values.find((v, i) => values.indexOf(v) !== i);

@@ -11,6 +11,7 @@ import type { Store } from '../store/store';
 import { forkLauncher, type WorkerLauncher } from '../worker/launch';
 import type { StartMessage, WorkerMessage } from '../worker/protocol';
 import type { Comparison } from './config';
+import { makePool, workerCount } from './workers';
 import { chooseRate, planCells, runsPerCell, seedRuns, sweepRuns, type Cell, type PlannedRun } from './protocol';
 
 export type { PlannedRun } from './protocol';
@@ -47,20 +48,20 @@ export async function runComparison(
   const total = cells.reduce((n, cell) => n + runsPerCell(c, cell), 0);
   const stored: { id: number; run: PlannedRun }[] = [];
   let failed = 0;
-  const runAll = async (runs: PlannedRun[]) => {
+  const pool = makePool(workerCount(c.workers, c.backend, total));
+  const runAll = (runs: PlannedRun[]) => {
     const mine = runs.map((run) => ({ id: store.createRun(experimentId, run.spec, run.role), run }));
     stored.push(...mine);
     opts.events?.planned?.(experimentId, stored, total);
-    const outcomes: RunOutcome[] = [];
-    for (const { id, run } of mine) {
+    return Promise.all(mine.map(({ id, run }) => pool(async () => {
       const outcome = await runInWorker(id, run, c, store, opts);
       if (outcome.status === 'failed') failed++;
       opts.events?.ended?.(id, outcome);
-      outcomes.push(outcome);
-    }
-    return outcomes;
+      return outcome;
+    })));
   };
-  for (const cell of cells) {
+  // Cells are independent, so one cell's seed runs can train while another still sweeps.
+  await Promise.all(cells.map(async (cell) => {
     const sweep = sweepRuns(c, cell, opts.modelDir);
     const outcomes = await runAll(sweep);
     const choice = chooseRate(sweep.map((run, i) => {
@@ -71,7 +72,7 @@ export async function runComparison(
     if (choice) store.setLrChoice(experimentId, { task, method: cell.method, ...choice, candidates: cell.learningRates.length });
     if (cell.learningRates.length > 1) opts.events?.chosen?.(task, cell.method, choice?.learningRate ?? null);
     if (choice) await runAll(seedRuns(c, cell, opts.modelDir, choice.learningRate));
-  }
+  }));
   store.setExperimentStatus(experimentId, failed === stored.length ? 'failed' : 'done');
   return { experimentId, failed, runs: stored.length };
 }
