@@ -204,6 +204,25 @@ describe('wasm kernels', () => {
     assertClose(got.dataSync(), await onCpu(loss, [table, ids, w]), 'd loss / d table');
   });
 
+  test('Identity shares the buffer: a clone outlives its source and frees the buffer with the last reference', () => {
+    const backend = tf.backend() as unknown as { numDataIds(): number };
+    const buffers = backend.numDataIds();
+    const x = tf.tensor2d([[1, 2], [3, 4]]);
+    const y = tf.clone(x);
+    assert.equal(backend.numDataIds(), buffers + 1, 'the clone has no buffer of its own');
+    x.dispose();
+    assert.deepEqual(Array.from(y.dataSync()), [1, 2, 3, 4]);
+    y.dispose();
+    assert.equal(backend.numDataIds(), buffers, 'the buffer is freed with its last tensor');
+    // A variable assigned from a clone keeps its value when the clone's source changes hands.
+    const v = tf.variable(tf.tensor1d([5, 6]));
+    const kept = tf.clone(v);
+    tf.tidy(() => v.assign(tf.tensor1d([7, 8])));
+    assert.deepEqual(Array.from(kept.dataSync()), [5, 6]);
+    assert.deepEqual(Array.from(v.dataSync()), [7, 8]);
+    tf.dispose([kept, v]);
+  });
+
   test('no tensors or backend buffers leak across repeated calls', () => {
     const backend = tf.backend() as unknown as { numDataIds(): number };
     const inputs = [...NN_FORMS, ...BROADCAST_FORMS].map(([sa, sb, ta, tb]) =>
@@ -216,6 +235,7 @@ describe('wasm kernels', () => {
         if (a.rank <= 3 && b.rank <= 3) tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, transposeA: ta, transposeB: tb });
       }
       tf.grad((e: tf.Tensor) => tf.sum(tf.gather(e, ids)))(table);
+      tf.grad((e: tf.Tensor) => tf.sum(tf.exp(tf.clone(e))))(table); // exp saves its output: a clone under the tape
     });
     round();
     const tensors = tf.memory().numTensors;

@@ -1,5 +1,8 @@
 // Wasm kernels that TF.js 4.22's wasm backend lacks (UnsortedSegmentSum, needed by the gradient
-// of tf.gather) or runs on its slow path (BatchMatMul, _FusedMatMul).
+// of tf.gather), runs on its slow path (BatchMatMul, _FusedMatMul), or runs wastefully
+// (Identity: the wasm kernel copies the buffer, while the cpu and webgl backends share it; the
+// engine clones every tensor it saves for the backward pass, so under a gradient tape each
+// saved activation was copied once more — about 6% of a training step and that much memory).
 //
 // The wasm matmul is fast (XNNPACK, ~30-40 GFLOP/s) only for one plain 2-D product; a
 // transposed or batched operand falls to a naive loop at ~1.5-3 GFLOP/s. The override rewrites
@@ -52,6 +55,16 @@ let originalFusedMatMul: KernelFunc | null = null;
 const batchMatMulKernel: KernelFunc = (args) => batchMatMul(args as unknown as KernelArgs);
 const fusedMatMulKernel: KernelFunc = (args) => fusedMatMul(args as unknown as KernelArgs);
 const segmentSumKernel: KernelFunc = (args) => unsortedSegmentSum(args as unknown as KernelArgs);
+/**
+ * Identity shares the input's buffer (one more reference), as the cpu backend does. Safe because
+ * no kernel writes into an input and a Variable's assign() swaps its buffer rather than writing it.
+ */
+const identityKernel: KernelFunc = (args) => {
+  const { inputs: { x }, backend } = args as unknown as KernelArgs & { backend: { incRef(dataId: DataId): void } };
+  if (x === undefined) throw new Error('Identity: missing input x');
+  backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+};
 
 /** Registers the kernels above on the wasm backend; safe to call more than once. */
 export function registerWasmKernels(): void {
@@ -68,6 +81,7 @@ export function registerWasmKernels(): void {
     originalFusedMatMul = fused.kernelFunc;
     replaceKernel('_FusedMatMul', fusedMatMulKernel);
   }
+  if (tf.getKernel('Identity', 'wasm')?.kernelFunc !== identityKernel) replaceKernel('Identity', identityKernel);
   if (tf.getKernel('UnsortedSegmentSum', 'wasm') === undefined) {
     tf.registerKernel({ kernelName: 'UnsortedSegmentSum', backendName: 'wasm', kernelFunc: segmentSumKernel });
   }
