@@ -222,3 +222,172 @@ describe('methods PEFT does not have: the workbench layout', () => {
     });
   }
 });
+
+// ---------------------------------------------------------------------------------------
+// Merged export
+
+/** A copy of the base model stored as `dtype`, with the shared embedding also under encoder.embed_tokens. */
+function baseIn(dtype: 'F16' | 'BF16'): string {
+  const to = path.join(dir, `model-${dtype}`);
+  if (existsSync(to)) return to;
+  mkdirSync(to);
+  for (const f of ['config.json', 'tokenizer.json']) writeFileSync(path.join(to, f), readFileSync(path.join(modelDir, f)));
+  const st = readSt(path.join(modelDir, 'model.safetensors'));
+  const tensors = st.order.map((name) => ({ name, dtype, shape: st.tensors.get(name)!.shape, data: st.tensors.get(name)!.data }));
+  tensors.push({ ...tensors.find((t) => t.name === 'shared.weight')!, name: 'encoder.embed_tokens.weight' });
+  writeSafetensorsFile(path.join(to, 'model.safetensors'), tensors, { format: 'pt' });
+  return to;
+}
+
+/** The (out, in) product b (out, r) · a (r, in). */
+function matmul(b: Read, a: Read): Float32Array {
+  const [out, r] = b.shape, inF = a.shape[1];
+  const y = new Float32Array(out * inF);
+  for (let i = 0; i < out; i++) for (let k = 0; k < r; k++) for (let j = 0; j < inF; j++) y[i * inF + j] += b.data[i * r + k] * a.data[k * inF + j];
+  return y;
+}
+
+describe('merged export', () => {
+  test('lora_qv: the base checkpoint\'s names, order and dtype, W + (α/r)·B·A, config and tokeniser copied', () => {
+    const options = { r: 4, alpha: 8 };
+    const { out, delta, report } = run('lora_qv', 'merged', options);
+    assert.equal(report.layout, 'merged');
+    const base = readSt(path.join(modelDir, 'model.safetensors'));
+    const merged = readSt(path.join(out, 'model.safetensors'));
+    assert.deepEqual(merged.order, base.order);
+    assert.deepEqual(merged.meta, { format: 'pt' });
+    for (const [name, t] of merged.tensors) assert.equal(t.dtype, base.tensors.get(name)!.dtype);
+    assert.deepEqual(readFileSync(path.join(out, 'config.json')), readFileSync(path.join(modelDir, 'config.json')));
+    for (const f of ['tokenizer.json', 'tokenizer_config.json']) assert.ok(existsSync(path.join(out, f)), f);
+    const byName = new Map(delta.map((d) => [d.name, { dtype: 'F32', shape: d.shape, data: d.data }]));
+    const q = `${DEC_CROSS[1]}.q`;
+    const update = matmul(byName.get(`base_model.model.${q}.lora_B.weight`)!, byName.get(`base_model.model.${q}.lora_A.weight`)!);
+    const w = base.tensors.get(`${q}.weight`)!.data, got = merged.tensors.get(`${q}.weight`)!.data;
+    let err = 0;
+    for (let i = 0; i < w.length; i++) err = Math.max(err, Math.abs(got[i] - (w[i] + (8 / 4) * update[i])));
+    assert.ok(err < 1e-6, `merged q differs from W + (α/r)·B·A by ${err}`);
+    assert.deepEqual(merged.tensors.get(`${ENC[0]}.k.weight`)!.data, base.tensors.get(`${ENC[0]}.k.weight`)!.data, 'untouched weights copied exactly');
+    assert.ok(report.checks[0].ok && report.checks[0].relDiff <= 1e-4, JSON.stringify(report.checks));
+  });
+
+  test('full on a float16 checkpoint: float16 out, sharded with an index, tied copies written under their own names', () => {
+    const base = baseIn('F16');
+    const delta = trainedDelta('full');
+    const out = freshOut();
+    const report = exportDelta({ modelDir: base, method: 'full', options: {}, delta, kind: 'merged', out, shardBytes: 4000 });
+    const index = JSON.parse(readFileSync(path.join(out, 'model.safetensors.index.json'), 'utf8'));
+    const shards = [...new Set(Object.values(index.weight_map as Record<string, string>))].sort();
+    assert.ok(shards.length > 2, `expected several shards, got ${shards.length}`);
+    assert.match(shards[0], /^model-00001-of-000\d\d\.safetensors$/);
+    let total = 0;
+    const all = new Map<string, Read>();
+    for (const s of shards) {
+      const st = readSt(path.join(out, s));
+      assert.deepEqual(st.meta, { format: 'pt' });
+      for (const [name, t] of st.tensors) {
+        assert.equal(index.weight_map[name], s);
+        assert.equal(t.dtype, 'F16');
+        total += t.data.length * 2;
+        all.set(name, t);
+      }
+    }
+    assert.equal(index.metadata.total_size, total);
+    assert.deepEqual([...all.keys()].sort(), [...readSt(path.join(base, 'model.safetensors')).tensors.keys()].sort());
+    assert.deepEqual(all.get('encoder.embed_tokens.weight')!.data, all.get('shared.weight')!.data);
+    assert.deepEqual(report.dtypes, ['F16']);
+    assert.ok(report.checks[0].ok, JSON.stringify(report.checks));
+    assert.ok(report.checks[0].tolerance > 1e-4 && report.checks[0].tolerance < 1e-2);
+  });
+
+  test('ia3 on a bfloat16 checkpoint stays bfloat16 and within bfloat16 tolerance', () => {
+    const base = baseIn('BF16');
+    const out = freshOut();
+    const report = exportDelta({ modelDir: base, method: 'ia3', options: {}, delta: trainedDelta('ia3'), kind: 'merged', out });
+    for (const t of readSt(path.join(out, 'model.safetensors')).tensors.values()) assert.equal(t.dtype, 'BF16');
+    assert.ok(report.checks[0].ok, JSON.stringify(report.checks));
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// Bad input
+
+const leftovers = () => readdirSync(dir).filter((f) => f.includes('.partial-'));
+
+describe('bad input', () => {
+  test('a method that cannot be merged is refused with --merged, saying why and what it costs; nothing is written', () => {
+    const out = freshOut();
+    assert.throws(() => exportDelta({ modelDir, method: 'houlsby', options: {}, delta: trainedDelta('houlsby'), kind: 'merged', out }),
+      /houlsby cannot be merged: .*non-linearity.*--adapter.*inference overhead.*FLOPs per token/);
+    assert.ok(!existsSync(out));
+  });
+
+  test('full fine-tuning as an adapter is refused', () => {
+    assert.throws(() => exportDelta({ modelDir, method: 'full', options: {}, delta: [], kind: 'adapter', out: freshOut() }), /full fine-tuning has no adapter.*--merged/);
+  });
+
+  test('an output folder that is not empty is refused unless forced, and left as it was', () => {
+    const out = freshOut();
+    mkdirSync(out);
+    writeFileSync(path.join(out, 'keep.txt'), 'mine');
+    const delta = trainedDelta('lora_qv');
+    assert.throws(() => exportDelta({ modelDir, method: 'lora_qv', options: {}, delta, kind: 'adapter', out }), /exists and is not empty.*--force/);
+    assert.deepEqual(readdirSync(out), ['keep.txt']);
+    exportDelta({ modelDir, method: 'lora_qv', options: {}, delta, kind: 'adapter', out, force: true });
+    assert.ok(!existsSync(path.join(out, 'keep.txt')));
+    assert.ok(existsSync(path.join(out, 'adapter_config.json')));
+    assert.deepEqual(leftovers(), []);
+  });
+
+  test('an output folder that cannot be made is refused before anything is written', () => {
+    const file = path.join(dir, 'a-file');
+    writeFileSync(file, 'x');
+    assert.throws(() => exportDelta({ modelDir, method: 'lora_qv', options: {}, delta: trainedDelta('lora_qv'), kind: 'adapter', out: path.join(file, 'out') }),
+      /a-file is a file, so no folder can be made under it/);
+  });
+
+  test('a disk that fills up mid-write leaves no folder under the final name and no partial files', () => {
+    const out = freshOut();
+    let writes = 0;
+    const hooks = { beforeWrite: () => { if (++writes === 3) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }); } };
+    assert.throws(() => exportDelta({ modelDir, method: 'full', options: {}, delta: trainedDelta('full'), kind: 'merged', out, shardBytes: 4000, hooks }),
+      /disk is full.*nothing was written under/);
+    assert.ok(writes >= 3);
+    assert.ok(!existsSync(out));
+    assert.deepEqual(leftovers(), []);
+  });
+
+  test('files that do not reproduce the trained model are refused, and removed', () => {
+    const out = freshOut();
+    // After the weights are written, one of them is changed behind the exporter's back.
+    const hooks = {
+      beforeWrite: (file: string) => {
+        if (path.basename(file) !== 'config.json') return;
+        const weights = path.join(path.dirname(file), 'model.safetensors');
+        const st = readSt(weights);
+        const tensors = st.order.map((name) => ({ name, dtype: 'F32' as const, shape: st.tensors.get(name)!.shape, data: st.tensors.get(name)!.data }));
+        tensors[1].data = tensors[1].data.map((v) => v * 1.5);
+        writeSafetensorsFile(weights, tensors, { format: 'pt' });
+      },
+    };
+    assert.throws(() => exportDelta({ modelDir, method: 'lora_qv', options: {}, delta: trainedDelta('lora_qv'), kind: 'merged', out, hooks }),
+      /refused: the written files do not reproduce the trained model \(merged checkpoint .*largest relative difference .* > tolerance 1\.00e-4\); nothing was written/);
+    assert.ok(!existsSync(out));
+    assert.deepEqual(leftovers(), []);
+  });
+
+  test('an adapter that is not for this model or uses settings the workbench lacks is refused naming the field', () => {
+    const { out } = run('lora_qv', 'adapter', { r: 2 });
+    const cfgFile = path.join(out, 'adapter_config.json');
+    const cfg = JSON.parse(readFileSync(cfgFile, 'utf8'));
+    const withConfig = (c: Record<string, unknown>) => writeFileSync(cfgFile, JSON.stringify({ ...cfg, ...c }));
+    withConfig({ use_rslora: true });
+    assert.throws(() => importAdapter(out, modelDir), /adapter_config\.json: use_rslora is true/);
+    withConfig({ task_type: 'CAUSAL_LM' });
+    assert.throws(() => importAdapter(out, modelDir), /task_type is "CAUSAL_LM" but a t5 model is SEQ_2_SEQ_LM/);
+    withConfig({ peft_type: 'VERA' });
+    assert.throws(() => importAdapter(out, modelDir), /peft_type "VERA" is not one the workbench loads/);
+    withConfig({ r: 3 });
+    assert.throws(() => importAdapter(out, modelDir), /r is 3 but the lora_A weights have rank 2/);
+    assert.throws(() => importAdapter(dir, modelDir), /is not an adapter folder/);
+  });
+});

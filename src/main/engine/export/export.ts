@@ -146,9 +146,9 @@ function exportAdapter(
   const peft = toPeft(req.method, options, shape, delta, base);
   const own = ownConfig(req.method, mergeable, options, shape, base);
   const [configName, weightsName] = peft ? [PEFT_CONFIG, PEFT_WEIGHTS] : [OWN_CONFIG, OWN_WEIGHTS];
-  req.hooks?.beforeWrite?.(weightsName);
+  req.hooks?.beforeWrite?.(path.join(dir, weightsName));
   writeSafetensorsFile(path.join(dir, weightsName), (peft?.tensors ?? delta).map((d) => ({ ...d, dtype: 'F32' as const })), { format: 'pt' });
-  req.hooks?.beforeWrite?.(configName);
+  req.hooks?.beforeWrite?.(path.join(dir, configName));
   fs.writeFileSync(path.join(dir, configName), JSON.stringify(peft?.config ?? own, null, 2) + '\n');
   const side = copySideFiles(req.modelDir, dir, req.hooks, false);
   return {

@@ -16,7 +16,7 @@ const BYTES: Record<string, number> = { F32: 4, F16: 2, BF16: 2 };
 export const INDEX_FILE = 'model.safetensors.index.json';
 
 export interface WriteHooks {
-  /** Called before each file is written (tests use it to simulate a full disk). */
+  /** Called with each file's path before it is written (tests use it to simulate a full disk). */
   beforeWrite?(file: string): void;
 }
 
@@ -78,7 +78,7 @@ export function writeMergedWeights(
   try {
     shards.forEach((shard, i) => {
       const out: TensorToWrite[] = shard.map((t) => ({ name: t.name, dtype: t.dtype as WritableDtype, shape: t.shape, data: mergedValue(model, source, t) }));
-      hooks.beforeWrite?.(names[i]);
+      hooks.beforeWrite?.(path.join(dir, names[i]));
       writeSafetensorsFile(path.join(dir, names[i]), out, { format: 'pt' });
       for (const t of shard) weightMap[t.name] = names[i];
     });
@@ -87,7 +87,7 @@ export function writeMergedWeights(
   }
   if (shards.length > 1) {
     const totalSize = tensors.reduce((s, t) => s + numel(t.shape) * BYTES[t.dtype], 0);
-    hooks.beforeWrite?.(INDEX_FILE);
+    hooks.beforeWrite?.(path.join(dir, INDEX_FILE));
     fs.writeFileSync(path.join(dir, INDEX_FILE), JSON.stringify({ metadata: { total_size: totalSize }, weight_map: weightMap }, null, 2) + '\n');
   }
   return { files: shards.length > 1 ? [...names, INDEX_FILE] : names, dtypes: new Set(tensors.map((t) => t.dtype)) };
@@ -99,7 +99,7 @@ export function copySideFiles(modelDir: string, dir: string, hooks: WriteHooks =
   for (const name of withConfig ? ['config.json', ...SIDE_FILES] : SIDE_FILES) {
     const from = path.join(modelDir, name);
     if (!fs.existsSync(from)) continue;
-    hooks.beforeWrite?.(name);
+    hooks.beforeWrite?.(path.join(dir, name));
     fs.copyFileSync(from, path.join(dir, name));
     copied.push(name);
   }
