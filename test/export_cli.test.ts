@@ -7,6 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { before, test } from 'node:test';
 import { main } from '../src/main/cli/main';
+import { handleInvoke, makeHandlers } from '../src/main/handlers';
+import { VALIDATORS } from '../src/shared/ipc';
 import { initBackend } from '../src/main/engine/backend';
 import { runArtifactsDir } from '../src/main/engine/export/run_export';
 import { loadModel, saveModel } from '../src/main/engine/models/load';
@@ -126,4 +128,23 @@ test('export refuses a run that did not finish, a missing run, and a missing --o
   assert.match((await cli('export', String(runs.lora), '--adapter', '--db', db)).err, /export needs --out DIR/);
   assert.match((await cli('export', String(runs.lora), '--merged', '--adapter', '--out', path.join(dir, 'x'), '--db', db)).err, /exactly one of --merged or --adapter/);
   assert.ok(!existsSync(path.join(dir, 'x')));
+});
+
+test('the app\'s runs:export channel: validated request, the same export and refusals as the command', async () => {
+  assert.deepEqual(VALIDATORS['runs:export']({ id: 1, kind: 'adapter', out: '/tmp/x' }), { id: 1, kind: 'adapter', out: '/tmp/x' });
+  assert.throws(() => VALIDATORS['runs:export']({ id: 1, kind: 'both', out: '/tmp/x' }), /runs:export: field 'kind' must be "merged" or "adapter"/);
+  assert.throws(() => VALIDATORS['runs:export']({ id: 1, kind: 'merged', out: 'relative/x' }), /field 'out' must be an absolute folder path/);
+  assert.throws(() => VALIDATORS['runs:export']({ id: 1, kind: 'merged', out: '/x', force: 'yes' }), /field 'force' must be true or false/);
+  const store = Store.open(db);
+  try {
+    const handlers = makeHandlers({ store, comparisons: { start: () => ({ experimentId: 0 }), busy: false } as never, dbPath: db });
+    const out = path.join(dir, 'from-app');
+    const result = await handleInvoke(handlers, 'runs:export', { id: runs.lora, kind: 'merged', out });
+    assert.equal(result.layout, 'merged');
+    assert.ok(result.checks.every((c) => c.ok));
+    assert.ok(existsSync(path.join(out, 'model.safetensors')));
+    await assert.rejects(async () => handleInvoke(handlers, 'runs:export', { id: runs.houlsby, kind: 'merged', out: path.join(dir, 'no') }), /houlsby cannot be merged/);
+  } finally {
+    store.close();
+  }
 });
