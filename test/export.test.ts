@@ -317,7 +317,7 @@ describe('bad input', () => {
   test('a method that cannot be merged is refused with --merged, saying why and what it costs; nothing is written', () => {
     const out = freshOut();
     assert.throws(() => exportDelta({ modelDir, method: 'houlsby', options: {}, delta: trainedDelta('houlsby'), kind: 'merged', out }),
-      /houlsby cannot be merged: .*non-linearity.*--adapter.*inference overhead.*FLOPs per token/);
+      /houlsby cannot be merged: .*non-linearity.*--adapter.*inference overhead.*multiply-adds per token/);
     assert.ok(!existsSync(out));
   });
 

@@ -35,7 +35,7 @@ function adapterSites(shape: ModelShape, kinds: string[]): number {
 function bottleneck(shape: ModelShape, kinds: string[], o: MethodOptions, what: string): string {
   const m = Math.max(1, Math.floor(shape.dModel / num(o, 'reduction_factor', 16)));
   const n = adapterSites(shape, kinds);
-  return `${n} ${what} (d ${shape.dModel} → ${m} → ${shape.dModel}): ${n} × 2·${shape.dModel}·${m} = ${(n * 4 * shape.dModel * m).toLocaleString('en-US')} extra FLOPs per token, run in series with the layers they follow`;
+  return `${n} ${what} (d ${shape.dModel} → ${m} → ${shape.dModel}): ${n} × 2·${shape.dModel}·${m} = ${(n * 2 * shape.dModel * m).toLocaleString('en-US')} extra multiply-adds per token`;
 }
 
 function prefix(shape: ModelShape, o: MethodOptions): string {
