@@ -8,6 +8,8 @@ import { DEFAULT_BUDGET } from './comparison/config';
 import { resultRows, summariseCells } from './comparison/summary';
 import type { ComparisonService } from './comparisons';
 import { BUILTIN_TASKS } from './engine/data/tasks';
+import { initBackend } from './engine/backend';
+import { exportRun } from './engine/export/run_export';
 import { checkModelFolder } from './engine/models/load';
 import { DEFAULT_MODEL_NAME, isModelFolder } from './engine/models/default_model';
 import { METHODS } from './engine/peft/registry';
@@ -39,6 +41,10 @@ export function makeHandlers({ store, comparisons, dbPath }: HandlerDeps): Handl
     'model:check': (req) => checkModel(req.folder),
     'comparison:start': (req) => comparisons.start(req),
     'experiments:results': (req) => resultRows(summariseCells(store.listRuns({ experimentId: req.id }), store.lrChoices(req.id))),
+    'runs:export': async (req) => {
+      await initBackend();
+      return exportRun(store.getRun(req.id), req.id, dbPath, { kind: req.kind, out: req.out, force: req.force });
+    },
   };
 }
 

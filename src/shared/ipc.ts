@@ -27,6 +27,21 @@ export interface AppInfo {
 /** Whether a folder is a usable checkpoint, and what is missing when it is not. */
 export type ModelCheck = { ok: true; summary: string } | { ok: false; problem: string };
 
+/** What an export wrote and how its reloaded files compared with the trained model (docs/export.md). */
+export interface ExportResult {
+  kind: 'merged' | 'adapter';
+  out: string;
+  layout: 'merged' | 'peft' | 'workbench';
+  method: string;
+  files: string[];
+  bytes: number;
+  dtypes: string[];
+  checks: { what: string; relDiff: number; tolerance: number; ok: boolean }[];
+  mergeable: boolean;
+  mergeNote: string | null;
+  inferenceOverhead: string | null;
+}
+
 export type { ResultRow };
 export type RunPhase = 'loading' | 'training' | 'evaluating' | 'measuring';
 
@@ -45,6 +60,8 @@ export interface InvokeMap {
   'comparison:start': { req: ComparisonRequest; res: { experimentId: number } };
   /** The comparison table of an experiment: per task and method, the best learning rate over seeds. */
   'experiments:results': { req: { id: number }; res: ResultRow[] };
+  /** Exports a finished run's delta, merged or as an adapter, into a new or empty folder (or replaces it with force). */
+  'runs:export': { req: { id: number; kind: 'merged' | 'adapter'; out: string; force?: boolean }; res: ExportResult };
 }
 
 /** Events pushed from main to the renderer. */
@@ -75,6 +92,7 @@ export const INVOKE_NAMES = {
   'model:check': 'checkModel',
   'comparison:start': 'startComparison',
   'experiments:results': 'experimentResults',
+  'runs:export': 'exportRun',
 } as const satisfies { [K in InvokeChannel]: string };
 
 /** The name under which `window.api` exposes the subscription to each event channel. */
@@ -136,6 +154,16 @@ export const VALIDATORS: Validators = {
   'experiments:results': (payload) => {
     const fields = fieldsOf('experiments:results', payload, ['id']);
     return { id: requiredId('experiments:results', fields, 'id') };
+  },
+  'runs:export': (payload) => {
+    const fields = fieldsOf('runs:export', payload, ['id', 'kind', 'out', 'force']);
+    const id = requiredId('runs:export', fields, 'id');
+    if (fields.kind !== 'merged' && fields.kind !== 'adapter') throw new Error(`runs:export: field 'kind' must be "merged" or "adapter", got ${describe(fields.kind)}`);
+    if (typeof fields.out !== 'string' || (!fields.out.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(fields.out)) || fields.out.length > 4096) {
+      throw new Error(`runs:export: field 'out' must be an absolute folder path, got ${describe(fields.out)}`);
+    }
+    if (fields.force !== undefined && typeof fields.force !== 'boolean') throw new Error(`runs:export: field 'force' must be true or false, got ${describe(fields.force)}`);
+    return { id, kind: fields.kind, out: fields.out, ...(fields.force ? { force: true } : {}) };
   },
 };
 

@@ -9,6 +9,7 @@ import { initBackend } from '../engine/backend';
 import { summariseCells } from '../comparison/summary';
 import { DEFAULT_MODEL_NAME, ensureDefaultModel } from '../engine/models/default_model';
 import { Store, defaultDbPath } from '../store/store';
+import { EXPORT_USAGE, exportCommand } from './export';
 import { parsePlanRequest, planRows, planTable, readPlanConfig } from './plan';
 import { Progress } from './progress';
 import { workerCount } from '../comparison/workers';
@@ -30,6 +31,7 @@ usage:
   peft-bench show RUN [--db PATH] [--json]
   peft-bench plan CONFIG_JSON|MODEL_DIR [--method ID[={"option": value}]]... [--json]
       parameters, changed parameters, delta storage and mergeability of each method (default: all)
+${EXPORT_USAGE}
 
 options:
   --db PATH        SQLite store (default: ${defaultDbPath()})
@@ -41,6 +43,7 @@ options:
 const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 
 export async function main(argv: string[]): Promise<number> {
+  if ((argv[0] === 'export' || argv[0] === 'import') && !argv.includes('--help') && !argv.includes('-h')) return exportCommand(argv);
   const { values, positionals } = parseArgs({
     args: argv, allowPositionals: true,
     options: { db: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' }, experiment: { type: 'string' }, format: { type: 'string' }, workers: { type: 'string' }, method: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } },

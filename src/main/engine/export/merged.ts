@@ -1,0 +1,125 @@
+// Merged export: the base checkpoint with the delta folded in, written back under the base
+// checkpoint's own tensor names, order and dtypes, with `__metadata__ {"format": "pt"}` as
+// transformers writes it. Above `shardBytes` it is split as save_pretrained splits it:
+//
+//   model-00001-of-0000N.safetensors ...  +  model.safetensors.index.json
+//   { "metadata": { "total_size": <tensor bytes> }, "weight_map": { name: shard file } }
+import * as fs from 'node:fs';
+import path from 'node:path';
+import type { Seq2SeqModel } from '../models/types';
+import { readSafetensorsFile, writeSafetensorsFile, type TensorInfo, type TensorToWrite, type WritableDtype } from '../safetensors';
+import { parameterFor, SIDE_FILES } from './family';
+
+/** save_pretrained's default max_shard_size (5 GB). */
+export const DEFAULT_SHARD_BYTES = 5_000_000_000;
+const BYTES: Record<string, number> = { F32: 4, F16: 2, BF16: 2 };
+export const INDEX_FILE = 'model.safetensors.index.json';
+
+export interface WriteHooks {
+  /** Called with each file's path before it is written (tests use it to simulate a full disk). */
+  beforeWrite?(file: string): void;
+}
+
+/** The base checkpoint's tensors (names, dtypes, shapes) in file order; refuses dtypes it cannot write. */
+export function sourceTensors(modelDir: string): TensorInfo[] {
+  const file = path.join(modelDir, 'model.safetensors');
+  const f = readSafetensorsFile(file);
+  try {
+    for (const t of f.tensors) {
+      if (!(t.dtype in BYTES)) throw new Error(`${file}: tensor "${t.name}" is ${t.dtype}; merged export writes F32, F16 or BF16 only`);
+    }
+    return f.tensors;
+  } finally {
+    f.close();
+  }
+}
+
+const numel = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** Groups tensors into shards of at most `limit` bytes each (a larger tensor gets a shard of its own). */
+function shardPlan(tensors: TensorInfo[], limit: number): TensorInfo[][] {
+  const shards: TensorInfo[][] = [[]];
+  let size = 0;
+  for (const t of tensors) {
+    const bytes = numel(t.shape) * BYTES[t.dtype];
+    if (size + bytes > limit && shards[shards.length - 1].length) {
+      shards.push([]);
+      size = 0;
+    }
+    shards[shards.length - 1].push(t);
+    size += bytes;
+  }
+  return shards;
+}
+
+/** The value a checkpoint tensor takes in the merged model, in the checkpoint's layout. */
+function mergedValue(model: Seq2SeqModel, source: ReturnType<typeof readSafetensorsFile>, t: TensorInfo): Float32Array {
+  const param = parameterFor(model.shape().family, t.name, model.params);
+  if (param === null) return source.read(t.name) as Float32Array; // not used by the model: copied as is
+  const v = model.checkpointTensor(param);
+  try {
+    if (v.shape.join() !== t.shape.join()) throw new Error(`tensor "${t.name}" is [${t.shape}] in the base checkpoint but the model holds [${v.shape}]`);
+    return (v.dataSync() as Float32Array).slice();
+  } finally {
+    v.dispose();
+  }
+}
+
+/** Writes the merged model's weights into `dir`; returns the files written and the dtypes used. */
+export function writeMergedWeights(
+  model: Seq2SeqModel, modelDir: string, dir: string, shardBytes: number, hooks: WriteHooks = {},
+): { files: string[]; dtypes: Set<string> } {
+  const tensors = sourceTensors(modelDir);
+  const shards = shardPlan(tensors, shardBytes);
+  const names = shards.length === 1 ? ['model.safetensors']
+    : shards.map((_, i) => `model-${String(i + 1).padStart(5, '0')}-of-${String(shards.length).padStart(5, '0')}.safetensors`);
+  const source = readSafetensorsFile(path.join(modelDir, 'model.safetensors'));
+  const weightMap: Record<string, string> = {};
+  try {
+    shards.forEach((shard, i) => {
+      const out: TensorToWrite[] = shard.map((t) => ({ name: t.name, dtype: t.dtype as WritableDtype, shape: t.shape, data: mergedValue(model, source, t) }));
+      hooks.beforeWrite?.(path.join(dir, names[i]));
+      writeSafetensorsFile(path.join(dir, names[i]), out, { format: 'pt' });
+      for (const t of shard) weightMap[t.name] = names[i];
+    });
+  } finally {
+    source.close();
+  }
+  if (shards.length > 1) {
+    const totalSize = tensors.reduce((s, t) => s + numel(t.shape) * BYTES[t.dtype], 0);
+    hooks.beforeWrite?.(path.join(dir, INDEX_FILE));
+    fs.writeFileSync(path.join(dir, INDEX_FILE), JSON.stringify({ metadata: { total_size: totalSize }, weight_map: weightMap }, null, 2) + '\n');
+  }
+  return { files: shards.length > 1 ? [...names, INDEX_FILE] : names, dtypes: new Set(tensors.map((t) => t.dtype)) };
+}
+
+/** Copies config.json and the tokeniser files that exist in `modelDir`. */
+export function copySideFiles(modelDir: string, dir: string, hooks: WriteHooks = {}, withConfig = true): string[] {
+  const copied: string[] = [];
+  for (const name of withConfig ? ['config.json', ...SIDE_FILES] : SIDE_FILES) {
+    const from = path.join(modelDir, name);
+    if (!fs.existsSync(from)) continue;
+    hooks.beforeWrite?.(path.join(dir, name));
+    fs.copyFileSync(from, path.join(dir, name));
+    copied.push(name);
+  }
+  return copied;
+}
+
+/** Every tensor of a merged export folder (single file or sharded), read with `read`. */
+export function readMergedFolder(dir: string): Map<string, { dtype: string; shape: number[]; data: Float32Array }> {
+  const index = path.join(dir, INDEX_FILE);
+  const files = fs.existsSync(index)
+    ? [...new Set(Object.values((JSON.parse(fs.readFileSync(index, 'utf8')) as { weight_map: Record<string, string> }).weight_map))]
+    : ['model.safetensors'];
+  const out = new Map<string, { dtype: string; shape: number[]; data: Float32Array }>();
+  for (const name of files) {
+    const f = readSafetensorsFile(path.join(dir, name));
+    try {
+      for (const t of f.tensors) out.set(t.name, { dtype: t.dtype, shape: t.shape, data: f.read(t.name) as Float32Array });
+    } finally {
+      f.close();
+    }
+  }
+  return out;
+}

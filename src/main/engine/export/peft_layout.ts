@@ -1,0 +1,213 @@
+// The Hugging Face PEFT adapter layout (`adapter_config.json` + `adapter_model.safetensors`) for the
+// methods PEFT has, in both directions. Names and layouts follow peft's own saving
+// (peft/utils/save_and_load.py `get_peft_model_state_dict`): the module path under
+// `base_model.model.`, the adapter name removed, torch (out, in) layouts.
+//
+//   lora_qv, lora_all  LORA      <site>.lora_A.weight (r, in), <site>.lora_B.weight (out, r)
+//   dora               LORA      + <site>.lora_magnitude_vector (out), use_dora: true
+//   ia3                IA3       <site>.ia3_l (out, 1); the workbench scales Linear outputs, so
+//                                feedforward_modules is empty (peft's feed-forward form scales inputs)
+//   krona              LOKR      <site>.lokr_w1, lokr_w2 | lokr_w2_a + lokr_w2_b
+//   ln_tuning          LN_TUNING <norm>.ln_tuning_layers.weight (the trained norm, as peft copies it)
+//   prompt_tuning      PROMPT_TUNING  prompt_embeddings (P, D), num_transformer_submodules 1 (encoder only)
+import type { LinearSite, ModelShape } from '../models/types';
+import type { DeltaTensor, MethodOptions } from '../peft/method';
+import { taskTypeOf } from './family';
+
+export const PREFIX = 'base_model.model.';
+
+/** Methods written in PEFT's layout; the others use the workbench layout (own_layout.ts). */
+export const PEFT_TYPES: Record<string, string> = {
+  lora_qv: 'LORA', lora_all: 'LORA', dora: 'LORA', ia3: 'IA3', krona: 'LOKR', ln_tuning: 'LN_TUNING', prompt_tuning: 'PROMPT_TUNING',
+};
+
+export interface PeftAdapter {
+  config: Record<string, unknown>;
+  tensors: DeltaTensor[];
+}
+
+export interface Imported {
+  method: string;
+  options: MethodOptions;
+  delta: DeltaTensor[];
+}
+
+/** Fields of peft's PeftConfig base class. */
+function baseConfig(peftType: string, family: string, baseModel: string): Record<string, unknown> {
+  return {
+    peft_type: peftType, task_type: taskTypeOf(family), base_model_name_or_path: baseModel,
+    revision: null, inference_mode: true, auto_mapping: null,
+  };
+}
+
+/** The Linear sites a delta touches, from its `base_model.model.<site>.<suffix>` names. */
+function touchedSites(shape: ModelShape, delta: DeltaTensor[], suffixes: string[]): LinearSite[] {
+  const byName = new Map(shape.linears.map((s) => [s.name, s]));
+  const sites = new Map<string, LinearSite>();
+  for (const d of delta) {
+    const suffix = suffixes.find((s) => d.name.endsWith(`.${s}`));
+    if (!suffix || !d.name.startsWith(PREFIX)) continue;
+    const site = byName.get(d.name.slice(PREFIX.length, -suffix.length - 1));
+    if (site) sites.set(site.name, site);
+  }
+  return [...sites.values()];
+}
+
+/**
+ * peft's `target_modules`: the module names when they pick exactly these sites (peft matches a
+ * list entry against the end of each module path), else a full-match regex of the site paths.
+ */
+export function targetModules(shape: ModelShape, sites: LinearSite[]): string[] | string {
+  const modules = [...new Set(sites.map((s) => s.module))].sort();
+  const matched = shape.linears.filter((s) => modules.includes(s.module));
+  if (matched.length === sites.length) return modules;
+  return `^(?:${sites.map((s) => s.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})$`;
+}
+
+function loraConfig(o: MethodOptions, targets: string[] | string, dora: boolean): Record<string, unknown> {
+  return {
+    r: o.r, lora_alpha: o.alpha, target_modules: targets, lora_dropout: 0, bias: 'none', use_dora: dora,
+    use_rslora: false, fan_in_fan_out: false, init_lora_weights: true, modules_to_save: null,
+    layers_to_transform: null, layers_pattern: null, rank_pattern: {}, alpha_pattern: {}, exclude_modules: null,
+  };
+}
+
+/** The PEFT adapter for a delta saved by `method`, or null when PEFT has no such method. */
+export function toPeft(method: string, o: MethodOptions, shape: ModelShape, delta: DeltaTensor[], baseModel: string): PeftAdapter | null {
+  const peftType = PEFT_TYPES[method];
+  if (!peftType) return null;
+  const base = baseConfig(peftType, shape.family, baseModel);
+  if (method === 'lora_qv' || method === 'lora_all' || method === 'dora') {
+    const sites = touchedSites(shape, delta, ['lora_A.weight']);
+    return { config: { ...base, ...loraConfig(o, targetModules(shape, sites), method === 'dora') }, tensors: delta };
+  }
+  if (method === 'ia3') {
+    const targets = targetModules(shape, touchedSites(shape, delta, ['ia3_l']));
+    return {
+      config: { ...base, target_modules: targets, feedforward_modules: [], fan_in_fan_out: false, modules_to_save: null, init_ia3_weights: true, exclude_modules: null },
+      tensors: delta,
+    };
+  }
+  if (method === 'krona') {
+    const sites = touchedSites(shape, delta, ['lokr_w1']);
+    return {
+      config: {
+        ...base, r: o.r, alpha: o.alpha, target_modules: targetModules(shape, sites), rank_dropout: 0, module_dropout: 0,
+        use_effective_conv2d: false, decompose_both: false, decompose_factor: -1, rank_dropout_scale: false,
+        init_weights: true, layers_to_transform: null, layers_pattern: null, rank_pattern: {}, alpha_pattern: {},
+        modules_to_save: null, exclude_modules: null,
+      },
+      tensors: delta,
+    };
+  }
+  if (method === 'ln_tuning') {
+    const tensors = delta.map((d) => ({ ...d, name: lnToPeft(d.name) }));
+    const targets = [...new Set(delta.map((d) => d.name.split('.').slice(-2, -1)[0]))].sort();
+    return { config: { ...base, target_modules: targets, exclude_modules: null, modules_to_save: null }, tensors };
+  }
+  return { config: promptConfig(base, o, shape, delta), tensors: delta };
+}
+
+function promptConfig(base: Record<string, unknown>, o: MethodOptions, shape: ModelShape, delta: DeltaTensor[]): Record<string, unknown> {
+  const att = shape.attentions[0];
+  const encoderLayers = new Set(shape.attentions.filter((a) => a.stack === 'encoder').map((a) => a.block)).size;
+  return {
+    ...base, num_virtual_tokens: o.num_virtual_tokens, token_dim: delta[0].shape[1], num_transformer_submodules: 1,
+    num_attention_heads: att?.numHeads ?? null, num_layers: encoderLayers, modules_to_save: null,
+    prompt_tuning_init: 'RANDOM', prompt_tuning_init_text: null, tokenizer_name_or_path: null, tokenizer_kwargs: null,
+  };
+}
+
+/** `encoder.final_layer_norm.weight` → `base_model.model.encoder.final_layer_norm.ln_tuning_layers.weight`. */
+function lnToPeft(name: string): string {
+  const cut = name.lastIndexOf('.');
+  return `${PREFIX}${name.slice(0, cut)}.ln_tuning_layers${name.slice(cut)}`;
+}
+
+function lnFromPeft(name: string, file: string): string {
+  const m = /^base_model\.model\.(.+)\.ln_tuning_layers\.([^.]+)$/.exec(name);
+  if (!m) throw new Error(`${file}: tensor "${name}" is not an LN tuning weight (expected base_model.model.<norm>.ln_tuning_layers.weight)`);
+  return `${m[1]}.${m[2]}`;
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading a PEFT adapter back
+
+type Fields = Record<string, unknown>;
+
+function refuse(file: string, field: string, why: string): never {
+  throw new Error(`${file}: ${field} ${why}`);
+}
+
+function positive(c: Fields, key: string, file: string): number {
+  const v = c[key];
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) refuse(file, key, `must be a positive number, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** Settings the workbench's methods do not have; an adapter using them would load with other maths. */
+function refuseUnsupported(c: Fields, file: string): void {
+  const empty = (v: unknown) => v === undefined || v === null || v === false || (typeof v === 'object' && Object.keys(v as object).length === 0);
+  for (const key of ['modules_to_save', 'layers_to_transform', 'rank_pattern', 'alpha_pattern', 'use_rslora', 'decompose_both', 'trainable_token_indices']) {
+    if (!empty(c[key])) refuse(file, key, `is ${JSON.stringify(c[key])}; the workbench's methods have no such setting, so this adapter cannot be loaded exactly`);
+  }
+  if (c.bias !== undefined && c.bias !== 'none') refuse(file, 'bias', `is ${JSON.stringify(c.bias)}; only "none" is supported (bias training is the bitfit method)`);
+}
+
+/** The roles of the Linear sites an adapter touches, checked against a method's role set. */
+function rolesOf(sites: LinearSite[]): string {
+  return [...new Set(sites.map((s) => s.role))].sort().join(',');
+}
+
+function loraMethodFor(c: Fields, shape: ModelShape, sites: LinearSite[], file: string): string {
+  const roles = rolesOf(sites);
+  const all = rolesOf(shape.linears);
+  const complete = (r: string) => sites.length === shape.linears.filter((s) => r.split(',').includes(s.role)).length;
+  if (c.use_dora === true) {
+    if (roles === 'query,value' && complete(roles)) return 'dora';
+    refuse(file, 'target_modules', `make DoRA touch roles ${roles}; the workbench's dora covers query and value of every attention`);
+  }
+  if (roles === 'query,value' && complete(roles)) return 'lora_qv';
+  if (roles === all && sites.length === shape.linears.length) return 'lora_all';
+  return refuse(file, 'target_modules', `cover ${sites.length} Linear layers with roles ${roles}; the workbench's LoRA methods are lora_qv (query and value of every attention) and lora_all (every Linear)`);
+}
+
+/** The workbench method, options and delta for a PEFT adapter on a model of `shape`. */
+export function fromPeft(c: Fields, tensors: DeltaTensor[], shape: ModelShape, file: string): Imported {
+  const type = c.peft_type;
+  if (typeof type !== 'string') refuse(file, 'peft_type', `is missing or not a string, got ${JSON.stringify(type)}`);
+  const taskType = taskTypeOf(shape.family);
+  if (c.task_type !== undefined && c.task_type !== null && c.task_type !== taskType) {
+    refuse(file, 'task_type', `is ${JSON.stringify(c.task_type)} but a ${shape.family} model is ${taskType}; was the adapter trained on another kind of model?`);
+  }
+  refuseUnsupported(c, file);
+  if (type === 'LORA') {
+    const sites = touchedSites(shape, tensors, ['lora_A.weight']);
+    if (!sites.length) refuse(file, 'adapter_model.safetensors', 'holds no lora_A weight of a Linear layer of this model; is --model the adapter\'s base model?');
+    const r = sites.length ? tensors.find((d) => d.name.endsWith('.lora_A.weight'))!.shape[0] : 0;
+    if (c.r !== r) refuse(file, 'r', `is ${JSON.stringify(c.r)} but the lora_A weights have rank ${r}`);
+    return { method: loraMethodFor(c, shape, sites, file), options: { r, alpha: positive(c, 'lora_alpha', file) }, delta: tensors };
+  }
+  if (type === 'IA3') {
+    const ff = c.feedforward_modules;
+    if (Array.isArray(ff) ? ff.length > 0 : ff !== undefined && ff !== null) {
+      refuse(file, 'feedforward_modules', `is ${JSON.stringify(ff)}: peft scales those Linears' inputs, while the workbench's ia3 scales outputs only; export again without feed-forward modules`);
+    }
+    const sites = touchedSites(shape, tensors, ['ia3_l']);
+    if (!sites.length) refuse(file, 'adapter_model.safetensors', 'holds no ia3_l vector of a Linear layer of this model');
+    return { method: 'ia3', options: { targets: [...new Set(sites.map((s) => s.role))] }, delta: tensors };
+  }
+  if (type === 'LOKR') {
+    const sites = touchedSites(shape, tensors, ['lokr_w1']);
+    if (rolesOf(sites) !== 'query,value') refuse(file, 'target_modules', `cover roles ${rolesOf(sites)}; the workbench's krona covers query and value`);
+    return { method: 'krona', options: { r: positive(c, 'r', file), alpha: positive(c, 'alpha', file) }, delta: tensors };
+  }
+  if (type === 'LN_TUNING') return { method: 'ln_tuning', options: {}, delta: tensors.map((d) => ({ ...d, name: lnFromPeft(d.name, file) })) };
+  if (type === 'PROMPT_TUNING') {
+    if (c.num_transformer_submodules !== 1) {
+      refuse(file, 'num_transformer_submodules', `is ${JSON.stringify(c.num_transformer_submodules)}; the workbench's prompt tuning prompts the encoder only (1)`);
+    }
+    return { method: 'prompt_tuning', options: { num_virtual_tokens: positive(c, 'num_virtual_tokens', file) }, delta: tensors };
+  }
+  return refuse(file, 'peft_type', `${JSON.stringify(type)} is not one the workbench loads (LORA, IA3, LOKR, LN_TUNING, PROMPT_TUNING)`);
+}
