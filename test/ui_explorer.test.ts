@@ -60,7 +60,7 @@ const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}
 const tab = (name: string) => page.locator('nav').getByRole('button', { name, exact: true }).click();
 const table = () => page.locator('[data-testid="explore-table"]');
 const bodyRows = () => table().locator('tbody tr:not(.group)');
-const column = async (i: number) => bodyRows().evaluateAll((trs, k) => trs.map((tr) => (tr.children[k] as HTMLElement).innerText), i);
+const column = async (i: number) => bodyRows().evaluateAll((trs, k) => trs.map((tr) => (tr.children[k] as unknown as { innerText: string }).innerText), i);
 const chartPoints = async (id: string) => Number(await page.locator(`[data-chart="${id}"]`).getAttribute('data-points'));
 const status = () => page.locator('[data-testid="export-status"]');
 
@@ -96,12 +96,12 @@ test('explorer: sort, group, filter, overlay and export', async () => {
   // Overlay: the study's rows join every chart.
   const before = await chartPoints('score-vs-params');
   await page.check('input[name="overlay"]');
-  await page.waitForFunction((n) => Number(document.querySelector('[data-chart="score-vs-params"]')?.getAttribute('data-points')) > n, before);
+  await page.waitForFunction(`Number(document.querySelector('[data-chart="score-vs-params"]')?.getAttribute('data-points')) > ${before}`);
   assert.equal(await chartPoints('score-vs-params') - before, 45, 'all 45 published rows have a trainable count');
   await page.locator('[data-chart="score-vs-params"]').scrollIntoViewIfNeeded();
   await shot('explorer-charts-overlay-light');
   await page.uncheck('input[name="overlay"]');
-  await page.waitForFunction((n) => Number(document.querySelector('[data-chart="score-vs-params"]')?.getAttribute('data-points')) === n, before);
+  await page.waitForFunction(`Number(document.querySelector('[data-chart="score-vs-params"]')?.getAttribute('data-points')) === ${before}`);
 
   // Budget: a limit below every run hides all, with a message and a way back; a looser one keeps some.
   await page.fill('input[name="maxPeakMb"]', '1');
@@ -110,7 +110,7 @@ test('explorer: sort, group, filter, overlay and export', async () => {
   await shot('explorer-filtered-out-light');
   await page.getByRole('button', { name: 'Clear the budget' }).click();
   await page.fill('input[name="minRate"]', '1200');
-  await page.waitForFunction(() => document.querySelectorAll('[data-testid="explore-table"] tbody tr:not(.group)').length < 15);
+  await page.waitForFunction(`document.querySelectorAll('[data-testid="explore-table"] tbody tr:not(.group)').length < 15`);
   const kept = await column(2);
   assert.ok(kept.length > 0 && kept.every((m) => ['lora_qv', 'ia3', 'prompt_tuning', 'ln_tuning'].includes(m)), `kept ${kept}`);
   await page.fill('input[name="minRate"]', 'fast');
@@ -198,7 +198,7 @@ test('methods page and run page with a diff', async () => {
 
 test('every page in the dark theme', async () => {
   await page.getByRole('button', { name: 'Switch to the dark theme' }).click();
-  assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+  assert.equal(await page.locator('html').getAttribute('data-theme'), 'dark');
   for (const [name, label] of [['experiments', 'Experiments'], ['new-comparison', 'New comparison'], ['live', 'Live'], ['results', 'Results'], ['explorer', 'Explorer'], ['methods', 'Methods']]) {
     await tab(label);
     await page.waitForTimeout(150);
@@ -206,8 +206,12 @@ test('every page in the dark theme', async () => {
   }
   await page.keyboard.press('Alt+5');
   await table().waitFor();
+  await page.check('input[name="overlay"]');
+  await page.locator('[data-chart="score-vs-throughput"]').scrollIntoViewIfNeeded();
+  await page.waitForTimeout(150);
+  await shot('explorer-charts-overlay-dark');
   await page.reload();
-  assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark', 'the choice survives a reload');
+  assert.equal(await page.locator('html').getAttribute('data-theme'), 'dark', 'the choice survives a reload');
   await page.getByRole('button', { name: 'Switch to the light theme' }).click();
   for (const [name, label] of [['experiments', 'Experiments'], ['live', 'Live'], ['results', 'Results']]) {
     await tab(label);

@@ -20,8 +20,8 @@ export interface ScatterSeries {
   label: string;
   points: ScatterPoint[];
   colour: string;
-  /** Hollow triangles for published figures. */
-  published?: boolean;
+  /** Published figures: drawn hollow, in this point style. */
+  published?: 'triangle' | 'rect' | 'rectRot';
 }
 
 export interface ScatterSpec {
@@ -51,10 +51,13 @@ const decorations: Plugin<'scatter'> = {
     ctx.restore();
   },
   afterDatasetsDraw(chart) {
-    const { ctx, scales } = chart;
+    const { ctx, scales, chartArea: area } = chart;
     chart.data.datasets.forEach((ds, i) => {
       if (!chart.isDatasetVisible(i)) return;
       ctx.save();
+      ctx.beginPath();
+      ctx.rect(area.left, area.top, area.right - area.left, area.bottom - area.top);
+      ctx.clip();
       ctx.strokeStyle = String(ds.borderColor ?? '#888');
       ctx.lineWidth = 1;
       for (const p of ds.data as ScatterPoint[]) {
@@ -87,7 +90,7 @@ export class ScatterPanel {
         animation: false,
         maintainAspectRatio: false,
         plugins: {
-          legend: { position: 'bottom', labels: { boxWidth: 10, font: { size: 11 } } },
+          legend: { position: 'bottom', labels: { boxWidth: 8, usePointStyle: true, font: { size: 11 } } },
           tooltip: { callbacks: { label: (item) => tooltip(item.raw as ScatterPoint, spec) } },
         },
         scales: {
@@ -103,11 +106,11 @@ export class ScatterPanel {
   set(series: ScatterSeries[], frontier: ScatterPoint[]): void {
     const datasets: DS[] = series.map((s) => ({
       label: s.label, data: s.points, borderColor: s.colour, backgroundColor: s.published ? 'transparent' : s.colour,
-      pointStyle: s.published ? 'triangle' : 'circle', pointRadius: s.published ? 5 : 4, pointBorderWidth: s.published ? 1.5 : 1,
+      pointStyle: s.published ?? 'circle', pointRadius: s.published ? 5 : 4, pointBorderWidth: s.published ? 1.5 : 1,
     }));
     if (frontier.length) {
       datasets.push({
-        label: 'Pareto frontier', data: frontier, type: 'line' as 'scatter', showLine: true, borderColor: cssVar('--text'),
+        label: 'Pareto frontier', data: frontier, showLine: true, borderColor: cssVar('--text'),
         backgroundColor: 'transparent', borderWidth: 1.5, borderDash: [5, 4], pointRadius: 7, pointStyle: 'circle', pointBorderWidth: 1.5, order: -1,
       });
     }
