@@ -184,6 +184,7 @@ test('methods page and run page with a diff', async () => {
   await page.getByRole('button', { name: /t5-small study/ }).click();
   await page.getByRole('button', { name: 'lora_qv' }).first().click();
   await page.getByTestId('run-diff').waitFor();
+  await page.locator('select[name="diffRun"] option', { hasText: 'full on boolq' }).first().waitFor({ state: 'attached' });
   const options = await page.locator('select[name="diffRun"] option').allInnerTexts();
   const other = options.find((o) => / · full on boolq/.test(o));
   assert.ok(other, `runs to compare with: ${options.slice(0, 4)}`);
