@@ -14,6 +14,8 @@ import { checkModelFolder } from './engine/models/load';
 import { DEFAULT_MODEL_NAME, isModelFolder } from './engine/models/default_model';
 import { METHODS } from './engine/peft/registry';
 import type { Store } from './store/store';
+import { exploreInfo, exploreRows, methodCapabilities, renderView, saveExport } from './explorer';
+import { estimatePlan } from './plan_estimate';
 
 /** One handler per invoke channel: leaving one out is a compile error. */
 export type Handlers = {
@@ -45,6 +47,12 @@ export function makeHandlers({ store, comparisons, dbPath }: HandlerDeps): Handl
       await initBackend();
       return exportRun(store.getRun(req.id), req.id, dbPath, { kind: req.kind, out: req.out, force: req.force });
     },
+    'plan:estimate': (req) => estimatePlan(req, store.listRuns({ status: 'done' })),
+    'methods:capabilities': () => methodCapabilities(),
+    'explore:rows': () => exploreRows(store),
+    'explore:render': (req) => renderView(req),
+    'explore:save': (req) => saveExport(req),
+    'explore:info': () => exploreInfo(dbPath),
   };
 }
 

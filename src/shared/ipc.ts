@@ -4,6 +4,9 @@
 
 import { checkComparisonRequest, describeFieldErrors, type ComparisonRequest, type OptionValue } from './comparison_request';
 import type { ExperimentRecord, MetricPoint, ResultRow, RunRecord, RunStatus } from './types';
+import {
+  checkRenderTable, checkSaveFile, type ExploreRow, type MethodCapability, type PlanEstimate, type RenderTableReq, type SaveFileReq,
+} from './explorer_ipc';
 
 /** A PEFT method as the registry describes it, for the New comparison form. */
 export interface MethodInfo {
@@ -62,6 +65,18 @@ export interface InvokeMap {
   'experiments:results': { req: { id: number }; res: ResultRow[] };
   /** Exports a finished run's delta, merged or as an adapter, into a new or empty folder (or replaces it with force). */
   'runs:export': { req: { id: number; kind: 'merged' | 'adapter'; out: string; force?: boolean }; res: ExportResult };
+  /** The builder's estimate of a comparison before it starts: runs, time, peak memory, storage. */
+  'plan:estimate': { req: ComparisonRequest; res: PlanEstimate };
+  /** The capability matrix of the method registry. */
+  'methods:capabilities': { req: void; res: MethodCapability[] };
+  /** Every finished task × method of every experiment, for the explorer. */
+  'explore:rows': { req: void; res: ExploreRow[] };
+  /** A table as CSV, Markdown, LaTeX or text, by the CLI report's formatter. */
+  'explore:render': { req: RenderTableReq; res: string };
+  /** Writes an exported table or chart into a folder; answers the file's path. */
+  'explore:save': { req: SaveFileReq; res: { path: string } };
+  /** Where exports go unless the user picks another folder. */
+  'explore:info': { req: void; res: { exportDir: string } };
 }
 
 /** Events pushed from main to the renderer. */
@@ -93,6 +108,12 @@ export const INVOKE_NAMES = {
   'comparison:start': 'startComparison',
   'experiments:results': 'experimentResults',
   'runs:export': 'exportRun',
+  'plan:estimate': 'estimatePlan',
+  'methods:capabilities': 'methodCapabilities',
+  'explore:rows': 'exploreRows',
+  'explore:render': 'renderTable',
+  'explore:save': 'saveExport',
+  'explore:info': 'exploreInfo',
 } as const satisfies { [K in InvokeChannel]: string };
 
 /** The name under which `window.api` exposes the subscription to each event channel. */
@@ -165,6 +186,16 @@ export const VALIDATORS: Validators = {
     if (fields.force !== undefined && typeof fields.force !== 'boolean') throw new Error(`runs:export: field 'force' must be true or false, got ${describe(fields.force)}`);
     return { id, kind: fields.kind, out: fields.out, ...(fields.force ? { force: true } : {}) };
   },
+  'plan:estimate': (payload) => {
+    const { request, errors } = checkComparisonRequest(payload);
+    if (!request) throw new Error(`plan:estimate: ${describeFieldErrors(errors)}`);
+    return request;
+  },
+  'methods:capabilities': noFields('methods:capabilities'),
+  'explore:rows': noFields('explore:rows'),
+  'explore:render': checkRenderTable,
+  'explore:save': checkSaveFile,
+  'explore:info': noFields('explore:info'),
 };
 
 function noFields(channel: string): (payload: unknown) => void {

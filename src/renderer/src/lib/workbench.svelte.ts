@@ -4,14 +4,19 @@
 import type { ExperimentRecord, RunRecord } from '../../../shared/types';
 import { errorMessage, getApi } from './api';
 
-export type Page = 'experiments' | 'new' | 'live' | 'results';
+export type Page = 'experiments' | 'new' | 'live' | 'results' | 'explorer' | 'methods';
 
 export const PAGES: { id: Page; title: string }[] = [
   { id: 'experiments', title: 'Experiments' },
   { id: 'new', title: 'New comparison' },
   { id: 'live', title: 'Live' },
   { id: 'results', title: 'Results' },
+  { id: 'explorer', title: 'Explorer' },
+  { id: 'methods', title: 'Methods' },
 ];
+
+/** Pages that show every experiment, so they need none selected. */
+export const GLOBAL_PAGES: Page[] = ['new', 'explorer', 'methods'];
 
 export class Workbench {
   page = $state<Page>('experiments');
