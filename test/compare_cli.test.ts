@@ -115,6 +115,11 @@ test('the protocol: sweep on the first seed, the chosen rate on the others, reco
   assert.match(cli('report', '1', '--db', protoDb, '--format', 'csv').out, /^method,colours \(accuracy\),mean/);
   assert.match(cli('report', '1', '--db', protoDb, '--format', 'latex').out, /\\begin\{tabular\}/);
   assert.notEqual(cli('report', '1', '--db', protoDb, '--format', 'docx').code, 0);
+  // The study's published rows of the same methods, from resources/reference.
+  const ref = cli('report', '1', '--db', protoDb, '--format', 'md', '--with-reference').out;
+  assert.match(ref, /Published: Lialin et al\. 2024, Table 5/);
+  assert.match(ref, /\| T5-Large \| lora_qv \| 67\.42 ± 2\.32 \| 0\.320 \| 14\.3 GB \| 123\.7 \| 87\.4 \|/);
+  assert.doesNotMatch(ref, /\| houlsby \|/, 'only the methods of this experiment');
 });
 
 test('bad input: a clear error, a non-zero exit, and the store unchanged', () => {

@@ -109,9 +109,3 @@ test('plan:estimate counts runs, bounds memory and time, and flags what does not
   assert.throws(() => call('plan:estimate', { ...request, methods: [] }), /plan:estimate: field 'methods'/);
   assert.throws(() => call('plan:estimate', { ...request, model: dir }), /plan:estimate: field 'model'/);
 });
-
-test("the explorer's overlay reads the study's Table 5 as the fixture has it", () => {
-  const root = path.resolve(import.meta.dirname, '..');
-  const shipped = readFileSync(path.join(root, 'src/renderer/src/lib/lialin2024_table5.csv'), 'utf8');
-  assert.equal(shipped, readFileSync(path.join(root, 'test/fixtures/lialin2024_table5.csv'), 'utf8'));
-});

@@ -23,7 +23,7 @@ const REQUEST: Record<string, { id: string; options: Record<string, boolean> }> 
 const NOT_REPRODUCED = new Set(['T5-3B/prefix_tuning', 'T5-3B/mam', 'T5-11B/mam', 'T5-11B/unipelt', 'T5-3B/lora_qv', 'T5-11B/ia3']);
 
 function table5(): { model: keyof typeof CONFIGS; method: string; millions: number }[] {
-  const [header, ...lines] = readFileSync(path.join('test', 'fixtures', 'lialin2024_table5.csv'), 'utf8').trim().split('\n');
+  const [header, ...lines] = readFileSync(path.join('resources', 'reference', 'lialin2024_table5.csv'), 'utf8').trim().split('\n');
   const cols = header.split(',');
   return lines.map((l) => {
     const cells = l.split(',');
@@ -113,4 +113,12 @@ test('analytic counts equal the attached method on tiny models, every method and
       model.dispose();
     }
   }
+});
+
+test("the study's published Table 5 reads as 45 rows of registered methods", async () => {
+  const { publishedTable5 } = await import('../src/main/comparison/reference');
+  const rows = publishedTable5();
+  assert.equal(rows.length, 45);
+  for (const r of rows) assert.ok(r.method in METHODS, `${r.model} ${r.method} is a registered method`);
+  assert.equal(rows.filter((r) => r.score === null).length, 1, 'one row without a published score');
 });

@@ -12,6 +12,7 @@ import { Store, defaultDbPath } from '../store/store';
 import { EXPORT_USAGE, exportCommand } from './export';
 import { parsePlanRequest, planRows, planTable, readPlanConfig } from './plan';
 import { Progress } from './progress';
+import { publishedTable5 } from '../comparison/reference';
 import { workerCount } from '../comparison/workers';
 import { REPORT_FORMATS, type ReportFormat } from './format';
 import { experimentReport, runDetail, runsTable } from './report';
@@ -24,9 +25,10 @@ const USAGE = `peft-bench — compare PEFT methods on your model and tasks
 usage:
   peft-bench compare [CONFIG] [--db PATH] [--backend NAME] [--json]
       run a comparison (YAML or JSON config; default: ${path.relative(process.cwd(), DEFAULT_CONFIG)})
-  peft-bench report EXPERIMENT [--format text|md|csv|latex|json] [--db PATH]
+  peft-bench report EXPERIMENT [--format text|md|csv|latex|json] [--with-reference] [--db PATH]
       Table 4 (score ± 95% interval per task and method, chosen learning rate only) and
-      Table 5 (trainable %, storage, peak memory, throughput relative to full fine-tuning)
+      Table 5 (trainable %, storage, peak memory, throughput relative to full fine-tuning);
+      --with-reference adds the study's published Table 5 rows of the same methods
   peft-bench runs [--experiment ID] [--db PATH] [--json]
   peft-bench show RUN [--db PATH] [--json]
   peft-bench plan CONFIG_JSON|MODEL_DIR [--method ID[={"option": value}]]... [--json]
@@ -46,7 +48,7 @@ export async function main(argv: string[]): Promise<number> {
   if ((argv[0] === 'export' || argv[0] === 'import') && !argv.includes('--help') && !argv.includes('-h')) return exportCommand(argv);
   const { values, positionals } = parseArgs({
     args: argv, allowPositionals: true,
-    options: { db: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' }, experiment: { type: 'string' }, format: { type: 'string' }, workers: { type: 'string' }, method: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } },
+    options: { db: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' }, experiment: { type: 'string' }, format: { type: 'string' }, workers: { type: 'string' }, 'with-reference': { type: 'boolean' }, method: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } },
   });
   const [command, arg] = positionals;
   if (values.help || !command || command === 'help') return print(USAGE, 0);
@@ -73,7 +75,8 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'report') {
       const id = positiveId(arg, 'EXPERIMENT');
       if (!store.getExperiment(id)) throw new Error(`experiment ${id} is not in ${db}; list runs with \`peft-bench runs\``);
-      return print(experimentReport(summariseCells(store.listRuns({ experimentId: id }), store.lrChoices(id)), format as ReportFormat), 0);
+      const reference = values['with-reference'] ? publishedTable5() : null;
+      return print(experimentReport(summariseCells(store.listRuns({ experimentId: id }), store.lrChoices(id)), format as ReportFormat, reference), 0);
     }
     if (command === 'show') {
       const run = store.getRun(positiveId(arg, 'RUN'));

@@ -1,5 +1,6 @@
 // The study's tables for an experiment (Table 4: score ± interval per task and method; Table 5:
 // efficiency relative to full fine-tuning) and the views of `runs` and `show`.
+import type { PublishedRow } from '../comparison/reference';
 import type { RunRecord } from '../../shared/types';
 import { summariseMethods, type CellSummary, type MethodSummary } from '../comparison/summary';
 import { verdict, type PairedTest } from '../comparison/stats';
@@ -53,15 +54,30 @@ export function table5(cells: CellSummary[], format: Exclude<ReportFormat, 'json
   return renderTable(format, title, headers, rows);
 }
 
-/** Both tables, or their numbers as JSON. */
-export function experimentReport(cells: CellSummary[], format: ReportFormat): string {
+/** The study's published rows for the methods of this experiment, to read ours against. */
+export function referenceTable(rows: PublishedRow[], methods: string[], format: Exclude<ReportFormat, 'json'>): string {
+  const shown = rows.filter((r) => methods.includes(r.method));
+  const headers = ['model', 'method:', 'score', 'trainable %', 'peak RAM', 'train %', 'infer %'];
+  const cells = shown.map((r) => [
+    r.model, r.method, r.score === null ? '—' : r.ci95 === null ? r.score.toFixed(2) : `${r.score.toFixed(2)} ± ${r.ci95.toFixed(2)}`,
+    r.trainablePct.toPrecision(3), `${r.peakRamGb} GB`, r.trainThroughputPct.toFixed(1), r.inferThroughputPct.toFixed(1),
+  ]);
+  const title = 'Published: Lialin et al. 2024, Table 5 (T5 on BoolQ, RTE, COPA, CNN/DailyMail; A100)';
+  return shown.length ? renderTable(format, title, headers, cells) : `${title}: none of this experiment's methods is in it`;
+}
+
+/** Both tables (and, asked for, the study's published rows), or their numbers as JSON. */
+export function experimentReport(cells: CellSummary[], format: ReportFormat, reference: PublishedRow[] | null = null): string {
+  const methods = [...new Set(cells.map((c) => c.method))];
   if (format === 'json') {
-    const methods = summariseMethods(cells).map((m) => ({ ...m, cells: [...m.cells.values()].map(cellJson) }));
-    return JSON.stringify({ cells: cells.map(cellJson), methods }, null, 2);
+    const summary = summariseMethods(cells).map((m) => ({ ...m, cells: [...m.cells.values()].map(cellJson) }));
+    const published = reference?.filter((r) => methods.includes(r.method));
+    return JSON.stringify({ cells: cells.map(cellJson), methods: summary, ...(published ? { published } : {}) }, null, 2);
   }
   const f = format === 'tex' ? 'latex' : format;
   if (!cells.length) return 'no finished runs to report';
-  return `${table4(cells, f)}\n\n${table5(cells, f)}`;
+  const ours = `${table4(cells, f)}\n\n${table5(cells, f)}`;
+  return reference ? `${ours}\n\n${referenceTable(reference, methods, f)}` : ours;
 }
 
 function cellJson(c: CellSummary) {

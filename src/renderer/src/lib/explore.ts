@@ -2,7 +2,7 @@
 // sorting and grouping, the Pareto frontier, and the study's published Table 5 rows.
 import type { ExploreRow } from '../../../shared/explorer_ipc';
 import { formatBytes, formatCount, formatLearningRate, formatRate, formatShare } from './format';
-import PUBLISHED_CSV from './lialin2024_table5.csv?raw';
+import PUBLISHED_CSV from '../../../../resources/reference/lialin2024_table5.csv?raw';
 
 export type TableView = 'table4' | 'table5';
 export type GroupBy = 'model' | 'task' | 'method' | 'none';
