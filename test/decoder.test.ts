@@ -2,51 +2,19 @@
 // per-position logits of padded prompts, the prompt-masked loss and its target logits, gradients,
 // and greedy generations with the key/value cache; plus config errors and leaks.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/main/engine/backend';
 import { disposeBatch, makeBatch } from '../src/main/engine/data/batching';
 import { DecoderModel } from '../src/main/engine/models/decoder';
 import { parseDecoderConfig } from '../src/main/engine/models/decoder_config';
+import { readDecoderFixture } from './decoder_fixture';
 import { inverseFrequencies } from '../src/main/engine/models/rope';
 import type { DecoderConfig } from '../src/main/engine/models/types';
-import { readSafetensorsFile } from '../src/main/engine/safetensors';
 import { relError, values } from './helpers';
 
-const FIXTURES = path.join(import.meta.dirname, 'fixtures');
 const TOLERANCE = 1e-4;
 const NAMES = ['llama_tiny_gqa', 'llama_tiny_tied', 'qwen2_tiny', 'mistral_tiny'];
-
-interface Values { shape: number[]; values: number[] }
-interface Reference {
-  prompts: number[][];
-  labels: number[][];
-  prompt_logits: Values[];
-  target_logits: Values[];
-  loss: number;
-  grads: Record<string, Values>;
-  generate: { input_ids: number[][]; max_new_tokens: number; output: number[][] };
-}
-
-export function readDecoderFixture(name: string) {
-  const dir = path.join(FIXTURES, name);
-  const configJson = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
-  const file = readSafetensorsFile(path.join(dir, 'model.safetensors'));
-  const weights = new Map<string, Float32Array>();
-  const shapes = new Map<string, number[]>();
-  try {
-    for (const t of file.tensors) {
-      weights.set(t.name, Float32Array.from(file.read(t.name)));
-      shapes.set(t.name, t.shape);
-    }
-  } finally {
-    file.close();
-  }
-  const ref = JSON.parse(readFileSync(path.join(dir, 'reference.json'), 'utf8')) as Reference;
-  return { dir, configJson, config: parseDecoderConfig(configJson, `${name}/config.json`), weights, shapes, ref };
-}
 
 /** Right-padded ids and mask of rows of different lengths. */
 function padded(rows: number[][], pad: number) {

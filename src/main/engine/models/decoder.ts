@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { decoderParamSpecs, decoderShape } from './decoder_params';
 import { ModelHooks, withPrompt } from './hooks';
-import { initParams, loadParams, mapSource, type TensorSource } from './params';
+import { initParams, loadParams, mapSource, type LoadRules, type TensorSource } from './params';
 import { applyRotary, inverseFrequencies, rotaryTables } from './rope';
 import { attend, causalBias, paddingBias } from './t5_attention';
 import { Dropout, maskedCrossEntropy, rmsNorm } from './t5_layers';
@@ -310,7 +310,7 @@ export function familyLabel(c: DecoderConfig): string {
 }
 
 /** A written-out tied head equals the embedding; older checkpoints carry rotary caches. */
-export function decoderLoadRules(c: DecoderConfig) {
+export function decoderLoadRules(c: DecoderConfig): LoadRules {
   return {
     family: familyLabel(c),
     ignored: (n: string) => n.endsWith('rotary_emb.inv_freq') || (c.tieWordEmbeddings && n === 'lm_head.weight'),

@@ -3,10 +3,11 @@
 import { DECODER_TYPES, decoderToHfConfig, parseDecoderConfig } from './decoder_config';
 import { DecoderModel } from './decoder';
 import { decoderParamSpecs, decoderShape } from './decoder_params';
-import type { ParamSpec, TensorSource } from './params';
+import { decoderLoadRules } from './decoder';
+import type { LoadRules, ParamSpec, TensorSource } from './params';
 import { T5Model } from './t5';
 import { parseT5Config, toHfConfig } from './t5_config';
-import { t5ParamSpecs, t5Shape } from './t5_params';
+import { t5LoadRules, t5ParamSpecs, t5Shape } from './t5_params';
 import type { DecoderConfig, LanguageModel, ModelConfig, ModelShape, T5Config } from './types';
 
 export type FamilyKind = 'seq2seq' | 'decoder';
@@ -21,6 +22,9 @@ interface Family<C extends ModelConfig> {
   toHf(config: C): Record<string, unknown>;
   specs(config: C): ParamSpec[];
   shape(config: C): ModelShape;
+  loadRules(config: C): LoadRules;
+  /** One line for pickers and listings. */
+  describe(config: C): string;
   fromSource(config: C, source: TensorSource): LanguageModel;
   random(config: C, seed: number): LanguageModel;
 }
@@ -33,6 +37,8 @@ const T5: Family<T5Config> = {
   toHf: toHfConfig,
   specs: t5ParamSpecs,
   shape: t5Shape,
+  loadRules: t5LoadRules,
+  describe: (c) => `T5 (${c.feedForwardProj}): ${c.numLayers}+${c.numDecoderLayers} layers, d_model ${c.dModel}, ${c.numHeads} heads, vocabulary ${c.vocabSize}`,
   fromSource: (c, s) => T5Model.fromSource(c, s),
   random: (c, seed) => T5Model.random(c, seed),
 };
@@ -45,6 +51,8 @@ const DECODER: Family<DecoderConfig> = {
   toHf: decoderToHfConfig,
   specs: decoderParamSpecs,
   shape: decoderShape,
+  loadRules: decoderLoadRules,
+  describe: (c) => `${c.modelType}: ${c.numLayers} layers, hidden ${c.hiddenSize}, ${c.numHeads} heads / ${c.numKvHeads} kv, vocabulary ${c.vocabSize}`,
   fromSource: (c, s) => DecoderModel.fromSource(c, s),
   random: (c, seed) => DecoderModel.random(c, seed),
 };
@@ -89,3 +97,5 @@ export const paramSpecs = (c: ModelConfig): ParamSpec[] => familyOf(c).specs(c);
 export const hfConfigOf = (c: ModelConfig): Record<string, unknown> => familyOf(c).toHf(c);
 export const modelFromSource = (c: ModelConfig, s: TensorSource): LanguageModel => familyOf(c).fromSource(c, s);
 export const randomModel = (c: ModelConfig, seed: number): LanguageModel => familyOf(c).random(c, seed);
+export const loadRulesOf = (c: ModelConfig): LoadRules => familyOf(c).loadRules(c);
+export const describeConfig = (c: ModelConfig): string => familyOf(c).describe(c);

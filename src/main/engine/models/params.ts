@@ -19,8 +19,11 @@ export interface TensorSource {
   names(): string[];
   /** Checkpoint shape of `name` (from the header; no data read). */
   shape(name: string): number[];
-  /** The values of `name` as float32 (F16/BF16/F64 converted). */
-  read(name: string): Float32Array;
+  /**
+   * The values of `name` as float32 (F16/BF16/F64 converted). With `reuse`, the source may return
+   * a buffer it reuses on the next read (the caller copies the values before reading again).
+   */
+  read(name: string, reuse?: boolean): Float32Array;
 }
 
 export function mapSource(weights: Map<string, Float32Array>, shapes: Map<string, number[]>): TensorSource {
@@ -73,26 +76,53 @@ export function resolveTensors(specs: ParamSpec[], source: TensorSource, rules: 
   return out;
 }
 
-/** Variables from checkpoint tensors, read one at a time (Linear (out, in) held as (in, out)). */
+/**
+ * Backends that copy a new tensor's values into their own memory at creation, so a reused read
+ * buffer is safe; cpu and tensorflow keep a reference to the array they are given.
+ */
+const COPYING_BACKENDS = new Set(['wasm', 'webgl', 'webgpu']);
+
+/**
+ * Variables from checkpoint tensors, read one at a time (Linear (out, in) held as (in, out)).
+ * On copying backends every tensor is read through one reused buffer, so no garbage piles up
+ * between collections and peak host memory stays near the model's size plus its largest tensor.
+ */
 export function loadParams(specs: ParamSpec[], source: TensorSource, rules: LoadRules): Map<string, tf.Variable> {
   const where = resolveTensors(specs, source, rules); // every check before any allocation
+  const reuse = COPYING_BACKENDS.has(tf.getBackend());
   const params = new Map<string, tf.Variable>();
+  let scratch = new Float32Array(0); // transposed Linear weights, reused on copying backends
   try {
     for (const spec of specs) {
-      const data = source.read(where.get(spec)!);
-      if (data.length !== numel(spec.shape)) {
-        throw new Error(`${rules.family} checkpoint: tensor ${spec.name} holds ${data.length} values, shape [${spec.shape}] needs ${numel(spec.shape)}`);
+      const data = source.read(where.get(spec)!, reuse);
+      const n = numel(spec.shape);
+      if (data.length !== n) {
+        throw new Error(`${rules.family} checkpoint: tensor ${spec.name} holds ${data.length} values, shape [${spec.shape}] needs ${n}`);
       }
-      params.set(spec.name, tf.tidy(() => {
-        const t = tf.tensor(data, spec.shape); // checkpoint layout
-        return tf.variable(spec.linear ? tf.transpose(t) : t);
-      }));
+      if (!spec.linear) {
+        params.set(spec.name, tf.tidy(() => tf.variable(tf.tensor(data, spec.shape))));
+        continue;
+      }
+      // Transposed on the host, so the backend allocates each weight once and keeps no holes.
+      if (!reuse || scratch.length < n) scratch = new Float32Array(n);
+      const [out, inF] = spec.shape;
+      const held = transpose(data, out, inF, scratch.subarray(0, n)); // (in, out)
+      params.set(spec.name, tf.tidy(() => tf.variable(tf.tensor(held, [inF, out]))));
     }
   } catch (err) {
     for (const v of params.values()) v.dispose();
     throw err;
   }
   return params;
+}
+
+/** (rows, cols) row-major → (cols, rows) row-major, into `out`. */
+function transpose(data: Float32Array, rows: number, cols: number, out: Float32Array): Float32Array {
+  for (let r = 0; r < rows; r++) {
+    const row = r * cols;
+    for (let c = 0; c < cols; c++) out[c * rows + r] = data[row + c];
+  }
+  return out;
 }
 
 /** A positive 31-bit seed for parameter `index`, never 0 (TF.js treats seed 0 as "unseeded"). */
