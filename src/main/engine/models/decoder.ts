@@ -76,7 +76,7 @@ export class DecoderModel implements LanguageModel {
   logits(batch: Seq2SeqBatch, _opts: ForwardOptions): tf.Tensor3D {
     checkBatch(batch);
     return tf.tidy(() => {
-      const [B, S] = batch.inputIds.shape;
+      const B = batch.inputIds.shape[0];
       const T = batch.labels.shape[1];
       const valid = tf.notEqual(batch.labels, -100); // (B, T)
       const labels = tf.where(valid, batch.labels, tf.fill([B, T], this.config.padTokenId, 'int32')) as tf.Tensor2D;
@@ -228,7 +228,6 @@ export class DecoderModel implements LanguageModel {
   /** The stack over embeds (B, T, D) with mask (B, T) after what `cache` holds. */
   private run(embeds: tf.Tensor3D, mask: tf.Tensor2D, cache: Cache | null): { hidden: tf.Tensor3D; cache: Cache } {
     const c = this.config;
-    const T = embeds.shape[1];
     const seen = cache ? tf.sum(cache.mask, 1, true) : tf.zeros([mask.shape[0], 1]); // (B, 1) real tokens so far
     const positions = tf.cast(tf.relu(tf.sub(tf.add(seen, tf.cumsum(mask, 1)), 1)), 'int32') as tf.Tensor2D; // (B, T)
     const keyMask = (cache ? tf.concat([cache.mask, mask], 1) : mask) as tf.Tensor2D; // (B, K)

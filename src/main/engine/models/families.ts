@@ -38,7 +38,7 @@ const T5: Family<T5Config> = {
   specs: t5ParamSpecs,
   shape: t5Shape,
   loadRules: t5LoadRules,
-  describe: (c) => `T5 (${c.feedForwardProj}): ${c.numLayers}+${c.numDecoderLayers} layers, d_model ${c.dModel}, ${c.numHeads} heads, vocabulary ${c.vocabSize}`,
+  describe: (c) => `T5: ${c.numLayers}+${c.numDecoderLayers} layers, d_model ${c.dModel}, ${c.numHeads} heads, vocabulary ${c.vocabSize}`,
   fromSource: (c, s) => T5Model.fromSource(c, s),
   random: (c, seed) => T5Model.random(c, seed),
 };
