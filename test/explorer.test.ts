@@ -85,6 +85,8 @@ test('methods:capabilities: every registry method, T5-Large counts of docs/metho
   assert.equal(by.get('houlsby')!.mergeable, false);
   assert.match(by.get('bitfit')!.families['T5 (encoder-decoder)'] ?? '', /bias/i);
   assert.equal(by.get('lora_qv')!.families['T5 (encoder-decoder)'], null);
+  assert.match(by.get('bitfit')!.families['LLaMA (decoder)'] ?? '', /no bias/i, 'LLaMA has no biases either');
+  assert.equal(by.get('prefix_tuning')!.families['LLaMA (decoder)'], null);
   for (const c of caps) assert.notEqual(c.formula, '—', `${c.id} has a formula`);
 });
 

@@ -1,6 +1,6 @@
 // Shared test fixtures: tiny T5 configs and batches, so every suite builds the same small things.
 import * as tf from '@tensorflow/tfjs-core';
-import type { T5Config } from '../src/main/engine/models/types';
+import type { DecoderConfig, T5Config } from '../src/main/engine/models/types';
 import { makeBatch, type EncodedExample } from '../src/main/engine/data/batching';
 
 export const TINY_T5: T5Config = {
@@ -10,6 +10,16 @@ export const TINY_T5: T5Config = {
 };
 
 export const TINY_T5_GATED: T5Config = { ...TINY_T5, feedForwardProj: 'gated-gelu', tieWordEmbeddings: false };
+
+/** A tiny LLaMA: grouped-query attention (4 query heads over 2 key/value heads), untied head, no biases. */
+export const TINY_LLAMA: DecoderConfig = {
+  modelType: 'llama', vocabSize: 48, hiddenSize: 16, intermediateSize: 32, numLayers: 2, numHeads: 4, numKvHeads: 2,
+  headDim: 4, rmsNormEps: 1e-6, ropeTheta: 10000, ropeScaling: null, qkvBias: false, outputBias: false,
+  slidingWindow: null, tieWordEmbeddings: false, bosTokenId: null, eosTokenIds: [1], padTokenId: 0,
+};
+
+/** A tiny Qwen2: biases on q, k and v, tied head. */
+export const TINY_QWEN2: DecoderConfig = { ...TINY_LLAMA, modelType: 'qwen2', qkvBias: true, tieWordEmbeddings: true };
 
 /** Deterministic examples with ids in [2, vocab). */
 export function tinyExamples(n: number, vocab = TINY_T5.vocabSize, seed = 1): EncodedExample[] {

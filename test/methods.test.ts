@@ -4,76 +4,121 @@ import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/main/engine/backend';
 import { disposeBatch } from '../src/main/engine/data/batching';
-import { T5Model } from '../src/main/engine/models/t5';
+import { modelShape as randomShape, randomModel } from '../src/main/engine/models/families';
+import type { DecoderConfig, ModelConfig, T5Config } from '../src/main/engine/models/types';
 import type { MethodOptions } from '../src/main/engine/peft/method';
 import { METHODS } from '../src/main/engine/peft/registry';
 import { AdamW } from '../src/main/engine/train/adamw';
-import { relError, TINY_T5, TINY_T5_GATED, tinyBatch, values } from './helpers';
+import { relError, TINY_LLAMA, TINY_QWEN2, TINY_T5, TINY_T5_GATED, tinyBatch, values } from './helpers';
 
-type Config = typeof TINY_T5;
+/** The sizes a method's count depends on, written out per family independently of the models' code. */
+interface Dims {
+  D: number;
+  /** Output widths of q (and input of o), and of k and v (narrower under grouped-query attention). */
+  q: number;
+  kv: number;
+  F: number;
+  gated: boolean;
+  /** Attention modules (T5: encoder self, decoder self and cross), feed-forwards, adapter sites (self + ffn). */
+  attn: number;
+  ffn: number;
+  selfAndFfn: number;
+  /** Prefix locations: distinct (stack, kind) of attentions. */
+  prefixLocations: number;
+  normParams: number;
+  /** KronA on q and v: factor pairs of the tiny widths (see krona.ts's factorization). */
+  krona: number;
+  biasParams: number;
+}
+
+function t5Dims(c: T5Config): Dims {
+  const inner = c.numHeads * c.dKv, attn = c.numLayers + 2 * c.numDecoderLayers;
+  return {
+    D: c.dModel, q: inner, kv: inner, F: c.dFf, gated: c.feedForwardProj === 'gated-gelu', attn,
+    ffn: c.numLayers + c.numDecoderLayers, selfAndFfn: 2 * (c.numLayers + c.numDecoderLayers), prefixLocations: 3,
+    normParams: (5 * c.numLayers + 2) * c.dModel,
+    krona: attn * 2 * (16 + 16), // d = 16 = 4·4 on both sides; r 8 ≥ 4/2 keeps w2 whole
+    biasParams: 0,
+  };
+}
+
+function decoderDims(c: DecoderConfig): Dims {
+  const q = c.numHeads * c.headDim, kv = c.numKvHeads * c.headDim, L = c.numLayers;
+  return {
+    D: c.hiddenSize, q, kv, F: c.intermediateSize, gated: true, attn: L, ffn: L, selfAndFfn: 2 * L, prefixLocations: 1,
+    normParams: (2 * L + 1) * c.hiddenSize,
+    krona: L * ((4 * 4 + 4 * 4) + (2 * 4 + 4 * 4)), // q 16→16: 4·4 | 4·4; v 16→8: out 2·4, in 4·4
+    biasParams: c.qkvBias ? L * (q + 2 * kv) : 0,
+  };
+}
+
 interface Case {
   identityAtInit: boolean;
   merges: boolean;
   /** Options for the tiny models (defaults where the tiny width allows). */
   options?: MethodOptions;
   /** The trainable count, written out independently of the method's code; -1: every parameter. */
-  trainable: (c: Config) => number;
-  /** Refused on these tiny T5s (at validation), with this message. */
-  refused?: RegExp;
+  trainable: (d: Dims) => number;
+  /** Refused where this holds (at validation), with this message. */
+  refused?: (d: Dims, family: string) => RegExp | null;
 }
 
-const gated = (c: Config) => c.feedForwardProj === 'gated-gelu';
-const attn = (c: Config) => c.numLayers + 2 * c.numDecoderLayers; // attention modules
-const ffn = (c: Config) => c.numLayers + c.numDecoderLayers; // feed-forwards
-const inner = (c: Config) => c.numHeads * c.dKv;
 /** Bottleneck adapters (W_down, b_down, W_up, b_up) of width m at n sites. */
-const adapters = (c: Config, n: number, m: number, extra = 0) => n * (2 * c.dModel * m + m + c.dModel + extra);
-const selfAndFfn = (c: Config) => c.numLayers * 2 + c.numDecoderLayers * 2;
-/** Prefixes through an MLP of width b at the 3 locations (encoder self, decoder self, decoder cross). */
-const prefixMlp = (c: Config, P: number, b: number) =>
-  3 * (P * c.dModel + c.dModel * b + b) + attn(c) * (b + 1) * 2 * inner(c);
+const adapters = (d: Dims, n: number, m: number, extra = 0) => n * (2 * d.D * m + m + d.D + extra);
+/** LoRA of rank r on q and v. */
+const loraQv = (d: Dims, r: number) => d.attn * r * (2 * d.D + d.q + d.kv);
+/** Prefixes through an MLP of width b at every prefix location; slots are 2 · kv wide per layer. */
+const prefixMlp = (d: Dims, P: number, b: number) =>
+  d.prefixLocations * (P * d.D + d.D * b + b) + d.attn * (b + 1) * 2 * d.kv;
 const PREFIX = { prefix_length: 3, bottleneck_size: 8 };
 
 /** What each method promises; one row per method. */
 const CASES: Record<string, Case> = {
   full: { identityAtInit: true, merges: true, trainable: () => -1 },
-  houlsby: { identityAtInit: false, merges: false, trainable: (c) => adapters(c, selfAndFfn(c), c.dModel / 16) },
-  pfeiffer: { identityAtInit: false, merges: false, trainable: (c) => adapters(c, ffn(c), c.dModel / 16) },
-  parallel_adapter: { identityAtInit: true, merges: false, trainable: (c) => adapters(c, ffn(c), c.dModel / 2, 1) },
-  ia3: { identityAtInit: true, merges: true, trainable: (c) => attn(c) * 2 * inner(c) + ffn(c) * c.dFf },
-  ln_tuning: { identityAtInit: true, merges: true, trainable: (c) => (5 * c.numLayers + 2) * c.dModel },
-  lora_qv: { identityAtInit: true, merges: true, trainable: (c) => attn(c) * 2 * 8 * (c.dModel + inner(c)) },
+  houlsby: { identityAtInit: false, merges: false, trainable: (d) => adapters(d, d.selfAndFfn, d.D / 16) },
+  pfeiffer: { identityAtInit: false, merges: false, trainable: (d) => adapters(d, d.ffn, d.D / 16) },
+  parallel_adapter: { identityAtInit: true, merges: false, trainable: (d) => adapters(d, d.ffn, d.D / 2, 1) },
+  ia3: { identityAtInit: true, merges: true, trainable: (d) => d.attn * 2 * d.kv + d.ffn * d.F },
+  ln_tuning: { identityAtInit: true, merges: true, trainable: (d) => d.normParams },
+  lora_qv: { identityAtInit: true, merges: true, trainable: (d) => loraQv(d, 8) },
   lora_all: {
     identityAtInit: true, merges: true,
-    trainable: (c) => attn(c) * 4 * 8 * (c.dModel + inner(c)) + ffn(c) * (gated(c) ? 3 : 2) * 8 * (c.dModel + c.dFf),
+    trainable: (d) => d.attn * 8 * (4 * d.D + 2 * d.q + 2 * d.kv) + d.ffn * (d.gated ? 3 : 2) * 8 * (d.D + d.F),
   },
-  prefix_tuning: { identityAtInit: false, merges: false, options: PREFIX, trainable: (c) => prefixMlp(c, 3, 8) },
-  prompt_tuning: { identityAtInit: false, merges: false, options: { num_virtual_tokens: 3 }, trainable: (c) => 3 * c.dModel },
-  // d = 16 factors as 4·4 on both sides; r 8 ≥ 4/2 keeps w2 whole: 16 + 16 per Linear.
-  krona: { identityAtInit: true, merges: true, trainable: (c) => attn(c) * 2 * (16 + 16) },
-  dora: { identityAtInit: true, merges: true, trainable: (c) => attn(c) * 2 * (8 * (c.dModel + inner(c)) + inner(c)) },
+  prefix_tuning: { identityAtInit: false, merges: false, options: PREFIX, trainable: (d) => prefixMlp(d, 3, 8) },
+  prompt_tuning: { identityAtInit: false, merges: false, options: { num_virtual_tokens: 3 }, trainable: (d) => 3 * d.D },
+  krona: { identityAtInit: true, merges: true, trainable: (d) => d.krona },
+  dora: { identityAtInit: true, merges: true, trainable: (d) => loraQv(d, 8) + d.attn * (d.q + d.kv) },
   mam: {
     identityAtInit: false, merges: false, options: PREFIX,
-    trainable: (c) => prefixMlp(c, 3, 8) + adapters(c, ffn(c), c.dModel / 2),
+    trainable: (d) => prefixMlp(d, 3, 8) + adapters(d, d.ffn, d.D / 2),
   },
   unipelt: {
     identityAtInit: false, merges: false, options: { ...PREFIX, reduction_factor: 4 },
-    trainable: (c) => attn(c) * 2 * (8 * (c.dModel + inner(c)) + c.dModel + 1) // gated LoRA
-      + prefixMlp(c, 3, 8) + attn(c) * (c.dModel + 1) // gated prefixes
-      + adapters(c, ffn(c), c.dModel / 4, c.dModel + 1), // gated adapters
+    trainable: (d) => loraQv(d, 8) + d.attn * 2 * (d.D + 1) // gated LoRA
+      + prefixMlp(d, 3, 8) + d.attn * (d.D + 1) // gated prefixes
+      + adapters(d, d.ffn, d.D / 4, d.D + 1), // gated adapters
   },
-  bitfit: { identityAtInit: true, merges: true, trainable: () => 0, refused: /bitfit: a T5 model has no bias parameters.*BERT/ },
+  bitfit: {
+    identityAtInit: true, merges: true, trainable: (d) => d.biasParams,
+    refused: (d, family) => (d.biasParams === 0 ? new RegExp(`bitfit: a ${family.toUpperCase()} model has no bias parameters.*BERT`) : null),
+  },
   compacter: {
     identityAtInit: false, merges: false, options: { reduction_factor: 4 },
-    trainable: (c) => selfAndFfn(c) * 3 * (c.dModel + c.dModel / 4) + 4 ** 3,
+    trainable: (d) => d.selfAndFfn * 3 * (d.D + d.D / 4) + 4 ** 3,
   },
   compacter_pp: {
     identityAtInit: false, merges: false, options: { reduction_factor: 4 },
-    trainable: (c) => ffn(c) * 3 * (c.dModel + c.dModel / 4) + 4 ** 3,
+    trainable: (d) => d.ffn * 3 * (d.D + d.D / 4) + 4 ** 3,
   },
 };
 
-const FAMILIES = { 't5 relu tied': TINY_T5, 't5 gated untied': TINY_T5_GATED };
+const FAMILIES: Record<string, { config: ModelConfig; dims: Dims }> = {
+  't5 relu tied': { config: TINY_T5, dims: t5Dims(TINY_T5) },
+  't5 gated untied': { config: TINY_T5_GATED, dims: t5Dims(TINY_T5_GATED) },
+  'llama gqa untied': { config: TINY_LLAMA, dims: decoderDims(TINY_LLAMA) },
+  'qwen2 biases tied': { config: TINY_QWEN2, dims: decoderDims(TINY_QWEN2) },
+};
 
 before(async () => {
   await initBackend();
@@ -84,17 +129,19 @@ test('every registry key equals its method id, and every method has a test row',
   assert.deepEqual(Object.keys(CASES).sort(), Object.keys(METHODS).sort());
 });
 
-for (const [family, config] of Object.entries(FAMILIES)) {
+for (const [family, { config, dims }] of Object.entries(FAMILIES)) {
   for (const [id, expect] of Object.entries(CASES)) {
-    if (expect.refused) {
+    const refusal = expect.refused?.(dims, config.modelType) ?? null;
+    if (refusal) {
       test(`${id} on ${family} is refused with the reason`, () => {
-        assert.throws(() => METHODS[id].validate(expect.options ?? {}, config), expect.refused!);
+        assert.throws(() => METHODS[id].validate(expect.options ?? {}, config), refusal);
+        assert.throws(() => METHODS[id].count(randomShape(config), {}), refusal);
       });
       continue;
     }
     describe(`${id} on ${family}`, () => {
       test('counts, identity at init, one step changes only its own variables, no leak', () => {
-        const model = T5Model.random(config, 3);
+        const model = randomModel(config, 3);
         const batch = tinyBatch();
         const method = METHODS[id];
         const base = () => tf.tidy(() => values(model.logits(batch, { training: false })).slice());
@@ -102,7 +149,7 @@ for (const [family, config] of Object.entries(FAMILIES)) {
         const baseWeights = new Map([...model.params].map(([n, v]) => [n, values(v).slice()]));
         const attached = method.attach(model, method.validate(expect.options ?? {}, config), 7);
         try {
-          const trainable = expect.trainable(config);
+          const trainable = expect.trainable(dims);
           assert.equal(attached.trainableParams, trainable < 0 ? model.numParams() : trainable);
           const counted = method.count(model.shape(), method.validate(expect.options ?? {}, config));
           assert.equal(counted.trainable, attached.trainableParams, 'count() disagrees with attach()');
@@ -133,7 +180,7 @@ for (const [family, config] of Object.entries(FAMILIES)) {
 
       test('save then load reproduces outputs; merged equals unmerged', () => {
         const batch = tinyBatch();
-        const trained = T5Model.random(config, 3);
+        const trained = randomModel(config, 3);
         const method = METHODS[id];
         const opts = method.validate(expect.options ?? {}, config);
         const a = method.attach(trained, opts, 7);
@@ -144,7 +191,7 @@ for (const [family, config] of Object.entries(FAMILIES)) {
         const stored = delta.reduce((n, d) => n + d.data.length, 0);
         assert.equal(stored, method.count(trained.shape(), opts).stored, 'count().stored disagrees with save()');
         for (const d of delta) assert.equal(d.data.length, d.shape.reduce((x, y) => x * y, 1), `${d.name}: shape and data disagree`);
-        const fresh = T5Model.random(config, 3);
+        const fresh = randomModel(config, 3);
         const b = method.attach(fresh, opts, 99);
         try {
           b.load(delta);

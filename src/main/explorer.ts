@@ -5,9 +5,10 @@ import { accessSync, constants, mkdirSync, statSync, writeFileSync } from 'node:
 import path from 'node:path';
 import type { ExploreRow, MethodCapability, RenderTableReq, SaveFileReq } from '../shared/explorer_ipc';
 import { renderTable } from './cli/format';
-import { planRows } from './cli/plan';
+import { planRows, readPlanConfig } from './cli/plan';
 import { resultRows, summariseCells } from './comparison/summary';
-import { parseT5Config } from './engine/models/t5_config';
+import type { ModelConfig } from './engine/models/types';
+import { findResource } from './engine/util/resources';
 import { METHODS } from './engine/peft/registry';
 import type { Store } from './store/store';
 
@@ -63,11 +64,12 @@ export function saveExport(req: SaveFileReq): { path: string } {
   return { path: file };
 }
 
-/** T5-Large as Hugging Face describes it (resources/model-configs/t5-large), for the counts column. */
-const T5_LARGE = parseT5Config({
-  d_ff: 4096, d_kv: 64, d_model: 1024, decoder_start_token_id: 0, dropout_rate: 0.1, eos_token_id: 1, layer_norm_epsilon: 1e-6,
-  model_type: 't5', num_heads: 16, num_layers: 24, pad_token_id: 0, relative_attention_num_buckets: 32, vocab_size: 32128,
-}, 't5-large');
+/** A public config of each family, for the counts and refusals of the capability matrix. */
+function referenceConfig(name: string): ModelConfig {
+  const dir = findResource(`model-configs/${name}`);
+  if (dir === null) throw new Error(`resources/model-configs/${name} is missing; restore it with \`git checkout -- resources/model-configs\``);
+  return readPlanConfig(dir);
+}
 
 /** Trainable-parameter formulas (docs/methods.md; d model width, a = H·dk, f feed-forward, L layers, m bottleneck, r rank, P prefix length, b prefix MLP width). */
 const FORMULAS: Record<string, string> = {
@@ -95,13 +97,16 @@ const FAMILIES = ['T5 (encoder-decoder)', 'LLaMA (decoder)', 'BERT/RoBERTa (enco
 const NO_LOADER = 'the engine has no loader for this family yet';
 
 export function methodCapabilities(): MethodCapability[] {
-  const counts = planRows(T5_LARGE);
+  const counts = planRows(referenceConfig('t5-large'));
+  const llama = planRows(referenceConfig('llama-2-7b'));
   return Object.values(METHODS).map((m) => {
     const t5 = counts.find((r) => r.method === m.id);
     return {
       id: m.id, title: m.title, paper: m.paper, mergeable: m.mergeable, formula: FORMULAS[m.id] ?? '—',
       defaults: { ...m.defaults },
-      families: { [FAMILIES[0]]: t5?.refused ?? null, [FAMILIES[1]]: NO_LOADER, [FAMILIES[2]]: NO_LOADER },
+      families: {
+        [FAMILIES[0]]: t5?.refused ?? null, [FAMILIES[1]]: llama.find((r) => r.method === m.id)?.refused ?? null, [FAMILIES[2]]: NO_LOADER,
+      },
       t5LargeTrainable: t5?.trainable ?? null,
     };
   });

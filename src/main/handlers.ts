@@ -10,6 +10,7 @@ import type { ComparisonService } from './comparisons';
 import { BUILTIN_TASKS } from './engine/data/tasks';
 import { initBackend } from './engine/backend';
 import { exportRun } from './engine/export/run_export';
+import { describeConfig } from './engine/models/families';
 import { checkModelFolder } from './engine/models/load';
 import { DEFAULT_MODEL_NAME, isModelFolder } from './engine/models/default_model';
 import { METHODS } from './engine/peft/registry';
@@ -77,7 +78,7 @@ export function checkModel(folder: string): ModelCheck {
   if (!path.isAbsolute(folder)) return { ok: false, problem: `give the folder as an absolute path, got "${folder}"` };
   try {
     const c = checkModelFolder(folder);
-    return { ok: true, summary: `T5: ${c.numLayers}+${c.numDecoderLayers} layers, d_model ${c.dModel}, ${c.numHeads} heads, vocabulary ${c.vocabSize}` };
+    return { ok: true, summary: describeConfig(c) };
   } catch (err) {
     return { ok: false, problem: err instanceof Error ? err.message : String(err) };
   }

@@ -13,7 +13,7 @@ import type { Comparison } from './comparison/config';
 import { formField, toComparison } from './comparisons';
 import { listGpus } from './engine/measure/nvidia_smi';
 import { checkModelFolder, readModelConfig } from './engine/models/load';
-import type { T5Config } from './engine/models/types';
+import type { ModelConfig } from './engine/models/types';
 
 /** Rate assumed when no past run on this model tells the machine's speed: 2 GFLOP/s (a laptop CPU on wasm). */
 const NOMINAL_FLOPS = 2e9;
@@ -69,7 +69,7 @@ export function estimatePlan(request: ComparisonRequest, pastRuns: RunRecord[], 
  * the trainable part, and the activations kept for the backward pass (encoder, decoder and the
  * vocabulary logits). A past run of the same method, model, micro-batch and input length wins.
  */
-function peakMemory(c: Comparison, cells: Cell[], cfg: T5Config, total: number, trainable: number, past: RunRecord[]) {
+function peakMemory(c: Comparison, cells: Cell[], cfg: ModelConfig, total: number, trainable: number, past: RunRecord[]) {
   const same = past.filter((r) => r.method === cells[0]?.method && r.spec.microBatch === c.budget.micro_batch && r.spec.maxInputTokens === c.budget.max_input_tokens);
   if (same.length) {
     const best = same.reduce((a, b) => (b.result!.peakTensorBytes > a.result!.peakTensorBytes ? b : a));
@@ -77,10 +77,21 @@ function peakMemory(c: Comparison, cells: Cell[], cfg: T5Config, total: number, 
   }
   const tIn = c.budget.max_input_tokens;
   const tOut = Math.max(1, ...cells.map((x) => x.maxTargetTokens));
-  const { dModel: d, dFf: f, numHeads: h, numLayers: le, numDecoderLayers: ld, vocabSize: v } = cfg;
-  const perExample = le * tIn * (12 * d + 3 * f + 2 * h * tIn) + ld * tOut * (18 * d + 3 * f + 2 * h * (tOut + tIn)) + 3 * tOut * v;
+  const perExample = activationsPerExample(cfg, tIn, tOut);
   const bytes = 4 * (total + 3 * trainable + c.budget.micro_batch * perExample);
   return { bytes, source: 'formula' };
+}
+
+/** Floats kept for the backward pass per example: per layer the projections, feed-forward and attention maps, then the logits. */
+function activationsPerExample(cfg: ModelConfig, tIn: number, tOut: number): number {
+  if (cfg.modelType === 't5') {
+    const { dModel: d, dFf: f, numHeads: h, numLayers: le, numDecoderLayers: ld, vocabSize: v } = cfg;
+    return le * tIn * (12 * d + 3 * f + 2 * h * tIn) + ld * tOut * (18 * d + 3 * f + 2 * h * (tOut + tIn)) + 3 * tOut * v;
+  }
+  // A decoder reads prompt and target as one sequence and scores every position.
+  const { hiddenSize: d, intermediateSize: f, numHeads: h, numLayers: l, vocabSize: v } = cfg;
+  const t = tIn + tOut;
+  return l * t * (12 * d + 3 * f + 2 * h * t) + 3 * t * v;
 }
 
 /** Training seconds of all runs: tokens (full-length inputs, so an upper bound) over a rate. */

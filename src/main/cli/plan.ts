@@ -3,8 +3,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { readModelConfig } from '../engine/models/load';
-import { parseT5Config } from '../engine/models/t5_config';
-import type { T5Config } from '../engine/models/types';
+import { parseModelConfig } from '../engine/models/families';
+import type { ModelConfig } from '../engine/models/types';
 import { shapeOf, type MethodOptions } from '../engine/peft/method';
 import { getMethod, METHODS } from '../engine/peft/registry';
 import { fmtBytes, fmtCount, table } from './format';
@@ -29,7 +29,7 @@ export interface PlanRow {
 }
 
 /** A config.json file, or a model folder holding one. */
-export function readPlanConfig(target: string): T5Config {
+export function readPlanConfig(target: string): ModelConfig {
   if (!existsSync(target)) throw new Error(`${target} does not exist; give a config.json or a model folder`);
   if (statSync(target).isDirectory()) return readModelConfig(target);
   let json: unknown;
@@ -38,7 +38,7 @@ export function readPlanConfig(target: string): T5Config {
   } catch (err) {
     throw new Error(`${target} is not valid JSON (${(err as Error).message})`);
   }
-  return parseT5Config(json, target);
+  return parseModelConfig(json, target);
 }
 
 /** `id` or `id={"key": value}` as given to --method. */
@@ -58,7 +58,7 @@ export function parsePlanRequest(arg: string): PlanRequest {
   return { id, options: options as MethodOptions };
 }
 
-export function planRows(config: T5Config, requests: PlanRequest[] = Object.keys(METHODS).map((id) => ({ id, options: {} }))): PlanRow[] {
+export function planRows(config: ModelConfig, requests: PlanRequest[] = Object.keys(METHODS).map((id) => ({ id, options: {} }))): PlanRow[] {
   const shape = shapeOf(config);
   return requests.map(({ id, options }) => {
     const method = getMethod(id);

@@ -30,8 +30,12 @@ export interface SafetensorsFile {
   metadata: Record<string, string>;
   /** In the order of their data in the file. */
   tensors: TensorInfo[];
-  /** Floating dtypes come back as Float32Array, integer and boolean dtypes as Int32Array. */
-  read(name: string): Float32Array | Int32Array;
+  /**
+   * Floating dtypes come back as Float32Array, integer and boolean dtypes as Int32Array. With
+   * `reuse`, floats are read into buffers the file keeps (grown to the largest tensor read), so a
+   * streaming load allocates nothing per tensor; the array is then valid until the next read.
+   */
+  read(name: string, reuse?: boolean): Float32Array | Int32Array;
   close(): void;
 }
 
@@ -107,8 +111,8 @@ function fail(file: string, why: string): never {
   throw new Error(`${file}: not a valid safetensors file: ${why}`);
 }
 
-function read_exact(fd: number, length: number, position: number): Uint8Array {
-  const out = new Uint8Array(length);
+function read_exact(fd: number, length: number, position: number, into?: Uint8Array): Uint8Array {
+  const out = into ? into.subarray(0, length) : new Uint8Array(length);
   let done = 0;
   while (done < length) {
     const n = fs.readSync(fd, out, done, length - done, position + done);
@@ -210,17 +214,25 @@ function to_int32(file: string, e: Entry, bytes: Uint8Array): Int32Array {
   return out;
 }
 
-function to_float32(e: Entry, bytes: Uint8Array): Float32Array {
+/** Float32 values of `bytes` (which start at offset 0 of their buffer); into `out` when given. */
+function to_float32(e: Entry, bytes: Uint8Array, out?: Float32Array): Float32Array {
   const { buffer } = bytes;
-  if (e.dtype === 'F32') return new Float32Array(buffer);
-  if (e.dtype === 'F64') return Float32Array.from(new Float64Array(buffer));
-  const half = new Uint16Array(buffer);
-  const out = new Float32Array(half.length);
-  if (e.dtype === 'F16') {
+  const count = bytes.length / DTYPE_BYTES[e.dtype];
+  if (e.dtype === 'F32') return new Float32Array(buffer, 0, count);
+  const target = out ? out.subarray(0, count) : new Float32Array(count);
+  if (e.dtype === 'F64') {
+    target.set(new Float64Array(buffer, 0, count));
+    return target;
+  }
+  return half_to_float32(e.dtype, new Uint16Array(buffer, 0, count), target);
+}
+
+function half_to_float32(dtype: string, half: Uint16Array, out: Float32Array): Float32Array {
+  if (dtype === 'F16') {
     const table = f16_table();
     for (let i = 0; i < half.length; i++) out[i] = table[half[i]];
   } else {
-    const bits = new Uint32Array(out.buffer); // BF16 is the upper half of an F32
+    const bits = new Uint32Array(out.buffer, out.byteOffset, out.length); // BF16 is the upper half of an F32
     for (let i = 0; i < half.length; i++) bits[i] = half[i] << 16;
   }
   return out;
@@ -238,17 +250,25 @@ export function readSafetensorsFile(file: string): SafetensorsFile {
     throw err;
   }
   const byName = new Map(parsed.entries.map((e) => [e.name, e]));
+  const scratch = { bytes: new Uint8Array(0), floats: new Float32Array(0) };
   let open = true;
   return {
     path: file,
     metadata: parsed.metadata,
     tensors: parsed.entries.map(({ name, dtype, shape }) => ({ name, dtype, shape: [...shape] })),
-    read(name: string): Float32Array | Int32Array {
+    read(name: string, reuse = false): Float32Array | Int32Array {
       if (!open) throw new Error(`${file}: cannot read tensor "${name}", the file was closed`);
       const e = byName.get(name);
       if (e === undefined) throw new Error(`${file}: no tensor named "${name}" (the file has ${byName.size} tensors)`);
-      const bytes = read_exact(fd, e.end - e.begin, parsed.dataStart + e.begin);
-      return FLOAT_DTYPES.has(e.dtype) ? to_float32(e, bytes) : to_int32(file, e, bytes);
+      const n = e.end - e.begin;
+      if (!(reuse && FLOAT_DTYPES.has(e.dtype))) {
+        const bytes = read_exact(fd, n, parsed.dataStart + e.begin);
+        return FLOAT_DTYPES.has(e.dtype) ? to_float32(e, bytes) : to_int32(file, e, bytes);
+      }
+      if (scratch.bytes.length < n) scratch.bytes = new Uint8Array(n);
+      const count = n / DTYPE_BYTES[e.dtype];
+      if (e.dtype !== 'F32' && scratch.floats.length < count) scratch.floats = new Float32Array(count);
+      return to_float32(e, read_exact(fd, n, parsed.dataStart + e.begin, scratch.bytes), scratch.floats);
     },
     close(): void {
       if (open) fs.closeSync(fd);

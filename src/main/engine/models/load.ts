@@ -1,88 +1,160 @@
-// Opens a Hugging Face model folder (config.json + model.safetensors + tokenizer.json) and
-// writes one back, with errors that say which file is wrong and what to do.
+// Opens a Hugging Face model folder (config.json + model.safetensors or sharded
+// model-0000x-of-0000n.safetensors with model.safetensors.index.json + tokenizer.json) of any
+// supported family, and writes one back, with errors that say which file is wrong and what to do.
+// Weights stream tensor by tensor (F16/BF16/F64 converted to float32 one tensor at a time).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { readSafetensorsFile, writeSafetensorsFile } from '../safetensors';
-import { T5Model } from './t5';
-import { t5ParamSpecs } from './t5_params';
-import { parseT5Config, toHfConfig } from './t5_config';
+import { readSafetensorsFile, writeSafetensorsFile, type SafetensorsFile, type TensorInfo } from '../safetensors';
+import { hfConfigOf, loadRulesOf, modelFromSource, paramSpecs, parseModelConfig } from './families';
+import { resolveTensors, type TensorSource } from './params';
 import { loadTokenizer } from './tokenizer';
-import type { Seq2SeqModel, T5Config, TextTokenizer } from './types';
+import type { LanguageModel, ModelConfig, TextTokenizer } from './types';
 
 export interface LoadedModel {
-  model: Seq2SeqModel;
+  model: LanguageModel;
   tokenizer: TextTokenizer;
-  config: T5Config;
+  config: ModelConfig;
   dir: string;
 }
 
-/** Reads and checks config.json only: cheap, for validating a comparison before it starts. */
-export function readModelConfig(dir: string): T5Config {
-  const file = path.join(dir, 'config.json');
-  if (!existsSync(dir)) throw new Error(`model folder ${dir} does not exist`);
-  if (!existsSync(file)) throw new Error(`${file} is missing: a model folder needs config.json, model.safetensors and tokenizer.json`);
-  let json: unknown;
+export const SINGLE_FILE = 'model.safetensors';
+export const INDEX_FILE = 'model.safetensors.index.json';
+
+function readJson(file: string): unknown {
   try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
+    return JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
     throw new Error(`${file} is not valid JSON (${(err as Error).message})`);
   }
-  return parseT5Config(json, file);
+}
+
+/** Reads and checks config.json only: cheap, for validating a comparison before it starts. */
+export function readModelConfig(dir: string): ModelConfig {
+  const file = path.join(dir, 'config.json');
+  if (!existsSync(dir)) throw new Error(`model folder ${dir} does not exist`);
+  if (!existsSync(file)) throw new Error(`${file} is missing: a model folder needs config.json, model.safetensors (or a sharded index) and tokenizer.json`);
+  return parseModelConfig(readJson(file), file);
+}
+
+/** An open checkpoint: one safetensors file or the shards an index names. Close it when done. */
+export interface Checkpoint {
+  files: string[];
+  tensors: (TensorInfo & { file: string })[];
+  source: TensorSource;
+  close(): void;
+}
+
+/** The shard file of every tensor, from model.safetensors.index.json's weight_map. */
+function readIndex(indexFile: string): Map<string, string> {
+  const json = readJson(indexFile) as { weight_map?: unknown };
+  const map = json?.weight_map;
+  if (map === null || typeof map !== 'object' || Array.isArray(map)) {
+    throw new Error(`${indexFile}: weight_map is missing; a sharded checkpoint's index maps every tensor name to its shard file`);
+  }
+  const out = new Map<string, string>();
+  for (const [name, file] of Object.entries(map as Record<string, unknown>)) {
+    if (typeof file !== 'string' || file.includes('/') || file.includes('\\') || !file.endsWith('.safetensors')) {
+      throw new Error(`${indexFile}: weight_map["${name}"] must be a .safetensors file name in the same folder, got ${JSON.stringify(file)}`);
+    }
+    out.set(name, file);
+  }
+  return out;
+}
+
+/** Opens the folder's weights, checking a sharded index against its shards' headers. */
+export function openCheckpoint(dir: string): Checkpoint {
+  const single = path.join(dir, SINGLE_FILE), index = path.join(dir, INDEX_FILE);
+  const map = existsSync(index) ? readIndex(index) : null;
+  if (map === null && !existsSync(single)) {
+    throw new Error(`${dir} has no weights: expected ${SINGLE_FILE} or ${INDEX_FILE} with its shards (PyTorch .bin files are not read; save with safe_serialization=True)`);
+  }
+  const names = map === null ? [SINGLE_FILE] : [...new Set(map.values())];
+  const opened: SafetensorsFile[] = [];
+  try {
+    for (const n of names) {
+      const file = path.join(dir, n);
+      if (!existsSync(file)) throw new Error(`${index} names shard ${n}, which is missing from ${dir}`);
+      opened.push(readSafetensorsFile(file));
+    }
+  } catch (err) {
+    opened.forEach((f) => f.close());
+    throw err;
+  }
+  const owner = new Map<string, SafetensorsFile>();
+  const tensors: Checkpoint['tensors'] = [];
+  for (const f of opened) {
+    for (const t of f.tensors) {
+      if (owner.has(t.name)) throw new Error(`${f.path}: tensor "${t.name}" is also in ${owner.get(t.name)!.path}; a tensor must live in one shard`);
+      if (map !== null && map.get(t.name) !== path.basename(f.path)) {
+        throw new Error(`${f.path}: tensor "${t.name}" is not mapped to this shard by ${INDEX_FILE}; regenerate the index`);
+      }
+      owner.set(t.name, f);
+      tensors.push({ ...t, file: f.path });
+    }
+  }
+  for (const [name, file] of map ?? []) {
+    if (!owner.has(name)) throw new Error(`${INDEX_FILE} maps "${name}" to ${file}, but that shard does not hold it`);
+  }
+  const byName = new Map(tensors.map((t) => [t.name, t]));
+  return {
+    files: opened.map((f) => f.path),
+    tensors,
+    source: {
+      names: () => [...byName.keys()],
+      shape: (n) => byName.get(n)!.shape,
+      read: (n, reuse) => {
+        const t = byName.get(n)!;
+        if (!['F32', 'F16', 'BF16', 'F64'].includes(t.dtype)) {
+          throw new Error(`${t.file}: tensor "${n}" is ${t.dtype}; model weights must be floating point (F32, F16, BF16)`);
+        }
+        return owner.get(n)!.read(n, reuse) as Float32Array;
+      },
+    },
+    close: () => opened.forEach((f) => f.close()),
+  };
 }
 
 /**
- * Checks a model folder without allocating weights: config, tokenizer, and that the
- * safetensors header is sound and holds every tensor the config needs, with the right shape.
+ * Checks a model folder without allocating weights: config, tokenizer, and that the weights'
+ * headers hold every tensor the config needs, with the right shape, and nothing else.
  */
-export function checkModelFolder(dir: string): T5Config {
+export function checkModelFolder(dir: string): ModelConfig {
   const config = readModelConfig(dir);
-  const weightsFile = path.join(dir, 'model.safetensors');
-  if (!existsSync(weightsFile)) throw new Error(`${weightsFile} is missing: the model folder has no weights`);
-  loadTokenizer(dir);
-  const file = readSafetensorsFile(weightsFile);
+  const checkpoint = openCheckpoint(dir);
   try {
-    const shapes = new Map(file.tensors.map((t) => [t.name, t.shape]));
-    for (const spec of t5ParamSpecs(config)) {
-      const alias = spec.name === 'shared.weight' ? ['encoder.embed_tokens.weight', 'decoder.embed_tokens.weight'] : [];
-      const found = [spec.name, ...alias].map((n) => shapes.get(n)).find((s) => s !== undefined);
-      if (!found) throw new Error(`${weightsFile}: tensor "${spec.name}" is missing (config.json describes a model this file does not hold)`);
-      if (found.join() !== spec.shape.join()) {
-        throw new Error(`${weightsFile}: tensor "${spec.name}" has shape [${found}] but config.json implies [${spec.shape}]`);
-      }
-    }
+    resolveTensors(paramSpecs(config), checkpoint.source, loadRulesOf(config));
+  } catch (err) {
+    throw new Error(`${checkpoint.files.length === 1 ? checkpoint.files[0] : path.join(dir, INDEX_FILE)}: ${(err as Error).message}`);
   } finally {
-    file.close();
+    checkpoint.close();
   }
+  loadTokenizer(dir);
   return config;
 }
 
 export function loadModel(dir: string): LoadedModel {
   const config = readModelConfig(dir);
-  const weightsFile = path.join(dir, 'model.safetensors');
-  if (!existsSync(weightsFile)) throw new Error(`${weightsFile} is missing: the model folder has no weights`);
   const tokenizer = loadTokenizer(dir);
-  const file = readSafetensorsFile(weightsFile);
+  return { model: loadWeights(dir, config), tokenizer, config, dir };
+}
+
+/** The model of `dir`'s weights (no tokenizer), streamed one tensor at a time. */
+export function loadWeights(dir: string, config: ModelConfig = readModelConfig(dir)): LanguageModel {
+  const checkpoint = openCheckpoint(dir);
   try {
-    const weights = new Map<string, Float32Array>();
-    const shapes = new Map<string, number[]>();
-    for (const t of file.tensors) {
-      weights.set(t.name, Float32Array.from(file.read(t.name)));
-      shapes.set(t.name, t.shape);
-    }
-    const model = T5Model.fromWeights(config, weights, shapes);
-    return { model, tokenizer, config, dir };
+    return modelFromSource(config, checkpoint.source);
   } catch (err) {
-    throw new Error(`${weightsFile}: ${(err as Error).message}`);
+    throw new Error(`${checkpoint.files.length === 1 ? checkpoint.files[0] : path.join(dir, INDEX_FILE)}: ${(err as Error).message}`);
   } finally {
-    file.close();
+    checkpoint.close();
   }
 }
 
 /** Writes config.json and model.safetensors (checkpoint names and layouts) into `dir`. */
-export function saveModel(dir: string, model: T5Model): void {
+export function saveModel(dir: string, model: LanguageModel): void {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'config.json'), JSON.stringify(toHfConfig(model.config), null, 2) + '\n');
-  const tensors = model.checkpointNames().map((name) => {
+  writeFileSync(path.join(dir, 'config.json'), JSON.stringify(hfConfigOf(model.config), null, 2) + '\n');
+  const tensors = paramSpecs(model.config).map(({ name }) => {
     const t = model.checkpointTensor(name);
     try {
       return { name, dtype: 'F32' as const, shape: t.shape.slice(), data: t.dataSync() as Float32Array };
@@ -90,5 +162,5 @@ export function saveModel(dir: string, model: T5Model): void {
       t.dispose();
     }
   });
-  writeSafetensorsFile(path.join(dir, 'model.safetensors'), tensors, { format: 'pt' });
+  writeSafetensorsFile(path.join(dir, SINGLE_FILE), tensors, { format: 'pt' });
 }

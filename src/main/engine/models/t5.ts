@@ -9,7 +9,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { attend, causalBias, paddingBias, positionBias, splitHeads } from './t5_attention';
 import { Dropout, geluNew, maskedCrossEntropy, rmsNorm, shiftRight } from './t5_layers';
-import { AttentionBias, T5Hooks, withPrompt } from './t5_hooks';
+import { ModelHooks, withPrompt } from './hooks';
+import { AttentionBias } from './t5_hooks';
+import { mapSource, type TensorSource } from './params';
 import { initT5Params, loadT5Params, t5ParamSpecs, t5Shape } from './t5_params';
 import type {
   ForwardOptions,
@@ -33,7 +35,7 @@ type Encoded = { hidden: tf.Tensor3D; mask: tf.Tensor2D };
 
 export class T5Model implements Seq2SeqModel {
   private readonly structure: ModelShape;
-  private readonly hooks: T5Hooks;
+  private readonly hooks: ModelHooks;
   /** Parameters held (in, out) but checkpointed (out, in). */
   private readonly transposed: Set<string>;
 
@@ -42,13 +44,18 @@ export class T5Model implements Seq2SeqModel {
     readonly params: Map<string, tf.Variable>,
   ) {
     this.structure = t5Shape(config);
-    this.hooks = new T5Hooks(this.structure);
+    this.hooks = new ModelHooks(this.structure);
     this.transposed = new Set(t5ParamSpecs(config).filter((s) => s.linear).map((s) => s.name));
   }
 
   /** From checkpoint tensors keyed by HF name; Linear weights (out, in) as in the checkpoint. */
   static fromWeights(config: T5Config, weights: Map<string, Float32Array>, shapes: Map<string, number[]>): T5Model {
-    return new T5Model(config, loadT5Params(config, weights, shapes));
+    return new T5Model(config, loadT5Params(config, mapSource(weights, shapes)));
+  }
+
+  /** From a tensor source (safetensors files), streamed one tensor at a time. */
+  static fromSource(config: T5Config, source: TensorSource): T5Model {
+    return new T5Model(config, loadT5Params(config, source));
   }
 
   /** Fresh weights with transformers' T5 initialisation, reproducible from `seed`. */

@@ -1,4 +1,5 @@
 // Hugging Face `config.json` ⇄ T5Config, the one place where T5's configuration is read or written.
+import { ConfigReader, readTokenId, type Json } from './config_reader';
 import type { T5Config } from './types';
 
 /** Feed-forward variants the model implements, with the activation transformers derives for each. */
@@ -6,67 +7,6 @@ const FEED_FORWARD_ACT: Record<T5Config['feedForwardProj'], string> = {
   relu: 'relu', // T5 v1.0: wi → relu → wo
   'gated-gelu': 'gelu_new', // T5 v1.1, Flan-T5: gelu_new(wi_0) * wi_1 → wo
 };
-
-type Json = Record<string, unknown>;
-
-class ConfigReader {
-  constructor(
-    private readonly json: Json,
-    private readonly file: string,
-  ) {}
-
-  fail(field: string, problem: string, fix: string): never {
-    throw new Error(`${this.file}: ${field} ${problem}; ${fix}`);
-  }
-
-  has(field: string): boolean {
-    return this.json[field] !== undefined && this.json[field] !== null;
-  }
-
-  /** An integer ≥ min; `fallback` (transformers' default) when the field is absent. */
-  int(field: string, min: number, fallback?: number): number {
-    if (!this.has(field)) {
-      if (fallback !== undefined) return fallback;
-      this.fail(field, 'is missing', `add it to config.json as an integer ≥ ${min}`);
-    }
-    const v = this.json[field];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
-      this.fail(field, `must be an integer ≥ ${min}, got ${JSON.stringify(v)}`, 'correct it in config.json');
-    }
-    return v;
-  }
-
-  /** A finite number in [min, max). */
-  num(field: string, min: number, max: number, fallback: number): number {
-    if (!this.has(field)) return fallback;
-    const v = this.json[field];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v >= max) {
-      this.fail(field, `must be a number in [${min}, ${max}), got ${JSON.stringify(v)}`, 'correct it in config.json');
-    }
-    return v;
-  }
-
-  bool(field: string, fallback: boolean): boolean {
-    if (!this.has(field)) return fallback;
-    const v = this.json[field];
-    if (typeof v !== 'boolean') {
-      this.fail(field, `must be true or false, got ${JSON.stringify(v)}`, 'correct it in config.json');
-    }
-    return v;
-  }
-
-  str(field: string, fallback?: string): string {
-    if (!this.has(field)) {
-      if (fallback !== undefined) return fallback;
-      this.fail(field, 'is missing', 'add it to config.json');
-    }
-    const v = this.json[field];
-    if (typeof v !== 'string') {
-      this.fail(field, `must be a string, got ${JSON.stringify(v)}`, 'correct it in config.json');
-    }
-    return v;
-  }
-}
 
 function readFeedForward(r: ConfigReader): T5Config['feedForwardProj'] {
   const proj = r.str('feed_forward_proj', 'relu');
@@ -82,14 +22,6 @@ function readFeedForward(r: ConfigReader): T5Config['feedForwardProj'] {
     r.fail('dense_act_fn', `must be "${act}" with feed_forward_proj "${proj}"`, 'remove dense_act_fn or set it to match');
   }
   return proj;
-}
-
-function readTokenId(r: ConfigReader, field: string, vocabSize: number, fallback?: number): number {
-  const id = r.int(field, 0, fallback);
-  if (id >= vocabSize) {
-    r.fail(field, `is ${id}, outside the vocabulary (vocab_size ${vocabSize})`, 'correct it in config.json');
-  }
-  return id;
 }
 
 /**

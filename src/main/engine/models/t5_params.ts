@@ -1,18 +1,10 @@
 // T5's parameters: names and shapes in the Hugging Face checkpoint layout, HF's initialisation,
 // and loading from checkpoint tensors. Linear weights are checkpointed (out, in) and held (in, out).
 import * as tf from '@tensorflow/tfjs-core';
+import { initParams, loadParams, type LoadRules, type ParamSpec, type TensorSource } from './params';
 import type { AttentionSite, LinearRole, LinearSite, ModelShape, SublayerSite, T5Config } from './types';
 
-export interface ParamSpec {
-  /** Checkpoint name, e.g. `encoder.block.0.layer.0.SelfAttention.q.weight`. */
-  name: string;
-  /** Shape in the checkpoint: (out, in) for Linear layers. */
-  shape: number[];
-  /** Stored transposed, (in, out), so the forward pass is x·W. */
-  linear: boolean;
-  /** Standard deviation of HF's normal init (initializer_factor 1.0); null: ones (layer norms). */
-  std: number | null;
-}
+export type { ParamSpec };
 
 /** Tensors a T5 checkpoint may hold besides the parameters: aliases of `shared.weight`, and extras. */
 const SHARED_ALIASES = ['encoder.embed_tokens.weight', 'decoder.embed_tokens.weight'];
@@ -152,82 +144,23 @@ export function t5Shape(c: T5Config): ModelShape {
   };
 }
 
-/** A positive 31-bit seed for parameter `index`, never 0 (TF.js treats seed 0 as "unseeded"). */
-function paramSeed(seed: number, index: number): number {
-  let h = (Math.imul(seed | 0, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b)) >>> 0;
-  h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
-  return (h & 0x7fffffff) || 1;
-}
-
 /** HF's `_init_weights` for T5, drawn with TF.js's seeded normal generator. */
 export function initT5Params(c: T5Config, seed: number): Map<string, tf.Variable> {
-  const params = new Map<string, tf.Variable>();
-  t5ParamSpecs(c).forEach((s, i) => {
-    const shape = s.linear ? [s.shape[1], s.shape[0]] : s.shape;
-    const init = (): tf.Tensor =>
-      s.std === null ? tf.ones(shape) : tf.randomNormal(shape, 0, s.std, 'float32', paramSeed(seed, i));
-    params.set(s.name, tf.tidy(() => tf.variable(init())));
-  });
-  return params;
+  return initParams(t5ParamSpecs(c), seed);
 }
 
-function sameShape(a: number[], b: number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
-}
-
-function lookup(
-  spec: ParamSpec,
-  weights: Map<string, Float32Array>,
-  shapes: Map<string, number[]>,
-): { data: Float32Array; shape: number[] } {
-  const names = spec.name === 'shared.weight' ? [spec.name, ...SHARED_ALIASES] : [spec.name];
-  const found = names.find((n) => weights.has(n));
-  if (found === undefined) {
-    throw new Error(
-      `T5 checkpoint: tensor ${spec.name} is missing (expected shape [${spec.shape}]); ` +
-        'check that config.json matches the weights',
-    );
-  }
-  const data = weights.get(found)!;
-  const shape = shapes.get(found) ?? [data.length];
-  if (!sameShape(shape, spec.shape) || data.length !== spec.shape.reduce((a, b) => a * b, 1)) {
-    throw new Error(
-      `T5 checkpoint: tensor ${found} has shape [${shape}] (${data.length} values), the config expects ` +
-        `[${spec.shape}]; check that config.json matches the weights`,
-    );
-  }
-  return { data, shape };
-}
-
-function checkNoStrays(c: T5Config, weights: Map<string, Float32Array>, specs: ParamSpec[]): void {
-  const known = new Set([...specs.map((s) => s.name), ...SHARED_ALIASES, ...IGNORED]);
-  if (c.tieWordEmbeddings) known.add('lm_head.weight'); // a tied head may be written out; it equals shared
-  const strays = [...weights.keys()].filter((n) => !known.has(n));
-  if (strays.length > 0) {
-    const listed = strays.slice(0, 4).join(', ') + (strays.length > 4 ? ', …' : '');
-    throw new Error(
-      `T5 checkpoint: unexpected tensors ${listed}; check num_layers, num_decoder_layers, ` +
-        'feed_forward_proj and tie_word_embeddings in config.json',
-    );
-  }
+/** The loading rules of a T5 checkpoint: `shared.weight` may be stored as either embedding. */
+export function t5LoadRules(c: T5Config): LoadRules {
+  return {
+    family: 'T5',
+    aliases: { 'shared.weight': SHARED_ALIASES },
+    // a tied head may be written out (it equals shared); some conversions add an unused cross-attention bias table
+    ignored: (n) => IGNORED.includes(n) || (c.tieWordEmbeddings && n === 'lm_head.weight'),
+    fields: 'num_layers, num_decoder_layers, feed_forward_proj and tie_word_embeddings',
+  };
 }
 
 /** Variables from checkpoint-layout tensors keyed by HF name (Linear (out, in) stored as (in, out)). */
-export function loadT5Params(
-  c: T5Config,
-  weights: Map<string, Float32Array>,
-  shapes: Map<string, number[]>,
-): Map<string, tf.Variable> {
-  const specs = t5ParamSpecs(c);
-  checkNoStrays(c, weights, specs);
-  const values = specs.map((s) => ({ spec: s, ...lookup(s, weights, shapes) })); // validate before allocating
-  const params = new Map<string, tf.Variable>();
-  for (const { spec, data, shape } of values) {
-    const variable = tf.tidy(() => {
-      const t = tf.tensor(data, shape); // checkpoint layout
-      return tf.variable(spec.linear ? tf.transpose(t) : t);
-    });
-    params.set(spec.name, variable);
-  }
-  return params;
+export function loadT5Params(c: T5Config, source: TensorSource): Map<string, tf.Variable> {
+  return loadParams(t5ParamSpecs(c), source, t5LoadRules(c));
 }

@@ -15,7 +15,7 @@ export type LinearRole = 'query' | 'key' | 'value' | 'attention_output' | 'ffn_g
 export interface LinearSite {
   /** Checkpoint module name without `.weight`, e.g. `encoder.block.0.layer.0.SelfAttention.q`. */
   name: string;
-  /** Last path component: q, k, v, o, wi, wi_0, wi_1, wo. */
+  /** Last path component: q, k, v, o, wi, wi_0, wi_1, wo (T5); q_proj … down_proj (LLaMA). */
   module: string;
   role: LinearRole;
   stack: 'encoder' | 'decoder';
@@ -26,7 +26,7 @@ export interface LinearSite {
   outFeatures: number;
 }
 
-/** y = x·W of the frozen layer, x: (N, in) → (N, out). */
+/** y = x·W (+ b where the layer has a bias) of the frozen layer, x: (N, in) → (N, out). */
 export type LinearForward = (x: tf.Tensor2D) => tf.Tensor2D;
 /**
  * A PEFT method's replacement for a Linear: gets the input (N, in) with N = batch·tokens, the
@@ -59,6 +59,7 @@ export interface AttentionSite {
   kind: 'self' | 'cross';
   stack: 'encoder' | 'decoder';
   block: number;
+  /** Heads of the keys and values (the key/value heads under grouped-query attention). */
   numHeads: number;
   /** Width of one head's keys and values. */
   headDim: number;
@@ -98,11 +99,14 @@ export interface ModelShape {
   attentions: AttentionSite[];
   /** Layer-norm parameters (scales, and biases where the family has them). */
   norms: { name: string; size: number }[];
-  /** Bias vectors of Linear layers (none in T5). */
+  /** Bias vectors of Linear layers (none in T5 or LLaMA; q, k, v in Qwen2). */
   biases: { name: string; size: number }[];
 }
 
-/** A batch for an encoder-decoder model. All int32. */
+/**
+ * A batch of (input, target) pairs. All int32. An encoder-decoder encodes `inputIds` and predicts
+ * `labels`; a decoder-only model reads each row's prompt then its labels as one sequence.
+ */
 export interface Seq2SeqBatch {
   /** (B, S) token ids, right-padded with pad_token_id. */
   inputIds: tf.Tensor2D;
@@ -140,16 +144,52 @@ export interface T5Config {
   decoderStartTokenId: number;
 }
 
+/** Rotary scalings of the decoder families (transformers' `rope_scaling` / `rope_parameters`). */
+export type RopeScaling =
+  | { type: 'linear'; factor: number }
+  | { type: 'llama3'; factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPositionEmbeddings: number };
+
+/** LLaMA 2/3, Qwen2/2.5, Mistral and SmolLM (a LLaMA): one pre-norm decoder with variations. */
+export interface DecoderConfig {
+  modelType: 'llama' | 'qwen2' | 'mistral';
+  vocabSize: number;
+  hiddenSize: number;
+  intermediateSize: number;
+  numLayers: number;
+  numHeads: number;
+  /** Grouped-query attention: key/value heads, each shared by numHeads / numKvHeads query heads. */
+  numKvHeads: number;
+  /** Width of one head (an explicit `head_dim`, else hidden_size / num_attention_heads). */
+  headDim: number;
+  rmsNormEps: number;
+  ropeTheta: number;
+  ropeScaling: RopeScaling | null;
+  /** Biases on q, k and v (Qwen2 always; LLaMA with attention_bias, which also puts one on o). */
+  qkvBias: boolean;
+  outputBias: boolean;
+  /** Mistral: keys further back than this many positions are not attended to; null: no window. */
+  slidingWindow: number | null;
+  tieWordEmbeddings: boolean;
+  bosTokenId: number | null;
+  /** Generation stops at any of these. */
+  eosTokenIds: number[];
+  /** Id used to fill padding (pad_token_id, else the first eos). */
+  padTokenId: number;
+}
+
+/** Every family's config; `modelType` tells them apart. */
+export type ModelConfig = T5Config | DecoderConfig;
+
 /**
- * An encoder-decoder language model. Linear weights are stored as (in, out) so the forward
- * pass is a plain 2-D product; `checkpointTensor()` gives the checkpoint's (out, in) layout.
+ * The structure a PEFT method works on: weights by checkpoint name and the hook points.
+ * Linear weights are stored as (in, out) so the forward pass is a plain 2-D product;
+ * `checkpointTensor()` gives the checkpoint's (out, in) layout.
  */
-export interface Seq2SeqModel {
-  readonly config: T5Config;
+export interface HookableModel {
   /** Every weight, keyed by checkpoint name (e.g. `shared.weight`, `...SelfAttention.q.weight`). */
   readonly params: Map<string, tf.Variable>;
   linearSites(): LinearSite[];
-  /** Names of the layer-norm scale parameters (`...layer_norm.weight`, `...final_layer_norm.weight`). */
+  /** Names of the norm scale parameters (and norm biases where the family has them). */
   normParams(): string[];
   /** Install (or remove, with null) the hook for the Linear named `site`. */
   setLinearHook(site: string, hook: LinearHook | null): void;
@@ -161,12 +201,6 @@ export interface Seq2SeqModel {
   setPrefixHook(site: string, hook: PrefixHook | null): void;
   /** Install (or remove) a soft prompt in front of the (encoder) input embeddings. */
   setPromptHook(hook: PromptHook | null): void;
-  /** (B, T, V) logits, teacher-forced on `batch.labels` shifted right. */
-  logits(batch: Seq2SeqBatch, opts: ForwardOptions): tf.Tensor3D;
-  /** Mean token cross-entropy over labels != -100. */
-  loss(batch: Seq2SeqBatch, opts: ForwardOptions): tf.Scalar;
-  /** Greedy decoding with a key/value cache; stops at eos or maxNewTokens. Ids exclude the start token. */
-  generate(inputIds: number[][], maxNewTokens: number): number[][];
   /** A weight in the checkpoint's own layout (Linear: (out, in)). Caller disposes. */
   checkpointTensor(name: string): tf.Tensor;
   /** Sets a weight from a tensor in the checkpoint's own layout (the inverse of checkpointTensor). */
@@ -175,6 +209,24 @@ export interface Seq2SeqModel {
   numParams(): number;
   dispose(): void;
 }
+
+/**
+ * A language model trained on (input, target) pairs: T5 reads the input with its encoder and
+ * produces the target with its decoder; a decoder-only model reads input then target as one
+ * sequence and is scored on the target only (the prompt is masked out of the loss).
+ */
+export interface LanguageModel extends HookableModel {
+  readonly config: ModelConfig;
+  /** (B, T, V) logits predicting `batch.labels` (teacher forcing). */
+  logits(batch: Seq2SeqBatch, opts: ForwardOptions): tf.Tensor3D;
+  /** Mean token cross-entropy over labels != -100. */
+  loss(batch: Seq2SeqBatch, opts: ForwardOptions): tf.Scalar;
+  /** Greedy decoding with a key/value cache; stops at eos or maxNewTokens. Ids exclude the prompt / start token. */
+  generate(inputIds: number[][], maxNewTokens: number): number[][];
+}
+
+/** The name the training loop uses for a model it can train (every family of LanguageModel). */
+export type Seq2SeqModel = LanguageModel;
 
 export interface TextTokenizer {
   readonly vocabSize: number;

@@ -2,11 +2,11 @@
 // PEFT's `LoraConfig(use_dora=True)` with the lora_qv settings (q and v, r 8, α 8):
 //
 //   W' = W + (α/r)·A·B                 (in, out), A kaiming-uniform, B zero
-//   y  = (m / ‖W'‖_col) ⊙ (x·W')      m starts at ‖W‖_col, so the output is unchanged at init;
+//   y  = (m / ‖W'‖_col) ⊙ (x·W') + b  m starts at ‖W‖_col, so the output is unchanged at init;
 //                                      the norm is treated as a constant in the backward pass
 // merge: W ← W' ⊙ (m / ‖W'‖_col).
 import * as tf from '@tensorflow/tfjs-core';
-import type { Seq2SeqModel } from '../models/types';
+import type { HookableModel } from '../models/types';
 import { loadVariables, positiveInteger, positiveNumber, shapeOf, variableDelta, withDefaults, type AttachedMethod, type PeftMethod } from './method';
 import { detach, trainableVar } from './parts/init';
 import { loadLora, loraParamCount, loraUpdate, makeLora, saveLora, sitesWithRoles, type LoraModule } from './parts/lora';
@@ -33,7 +33,7 @@ export const dora: PeftMethod<LoraOptions> = {
     const n = loraParamCount(sites, o.r, false) + sites.reduce((s, x) => s + x.outFeatures, 0);
     return { trainable: n, changed: sites.reduce((s, x) => s + x.inFeatures * x.outFeatures, 0), stored: n, updateRank: null };
   },
-  attach(model: Seq2SeqModel, o, seed): AttachedMethod {
+  attach(model: HookableModel, o, seed): AttachedMethod {
     const scale = o.alpha / o.r;
     const weight = (m: LoraModule) => model.params.get(`${m.site.name}.weight`)!; // (in, out)
     const modules = sitesWithRoles('dora', model.shape(), ROLES).map((s) => {
@@ -42,9 +42,11 @@ export const dora: PeftMethod<LoraOptions> = {
     });
     const magName = (l: LoraModule) => `base_model.model.${l.site.name}.lora_magnitude_vector`;
     for (const { lora, m } of modules) {
+      const bias = model.params.get(`${lora.site.name}.bias`); // added unscaled, as in PEFT (Qwen2's q, v)
       model.setLinearHook(lora.site.name, (x) => {
         const w = tf.add(weight(lora), loraUpdate(lora, scale)); // (in, out)
-        return tf.mul(tf.matMul(x, w), tf.div(m, detach(colNorm(w)))) as tf.Tensor2D; // (N, out)
+        const y = tf.mul(tf.matMul(x, w), tf.div(m, detach(colNorm(w)))) as tf.Tensor2D; // (N, out)
+        return bias ? (tf.add(y, bias) as tf.Tensor2D) : y;
       });
     }
     let hooked = true;

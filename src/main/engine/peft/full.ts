@@ -1,5 +1,5 @@
 // full — full fine-tuning: every weight trains; the baseline of the study.
-import type { Seq2SeqModel } from '../models/types';
+import type { HookableModel } from '../models/types';
 import { checkKnownOptions, restoreParams, snapshotParams, type AttachedMethod, type PeftMethod } from './method';
 
 type FullOptions = Record<string, never>;
@@ -17,7 +17,7 @@ export const full: PeftMethod<FullOptions> = {
   count(shape) {
     return { trainable: shape.totalParams, changed: shape.totalParams, stored: shape.totalParams, updateRank: null };
   },
-  attach(model: Seq2SeqModel): AttachedMethod {
+  attach(model: HookableModel): AttachedMethod {
     const names = [...model.params.keys()];
     const trainable = names.map((n) => model.params.get(n)!);
     for (const v of trainable) v.trainable = true;

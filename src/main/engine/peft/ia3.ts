@@ -4,7 +4,7 @@
 //   x ──► W_wi (frozen) ──► ⊙ l_ff ──► act ──► W_wo  the feed-forward's up projection (wi, or wi_1 if gated)
 //
 // As the study's adapters `IA3Config`: vectors start at ones (output unchanged) and scale the Linear's
-// output, so each folds exactly into its weight's columns: W ← W·diag(l).
+// output, so each folds exactly into its weight's columns and bias: W ← W·diag(l), b ← b ⊙ l.
 import * as tf from '@tensorflow/tfjs-core';
 import type { LinearRole, LinearSite, ModelShape } from '../models/types';
 import { shapeOf, variableDelta, loadVariables, withDefaults, type AttachedMethod, type OptionValue, type PeftMethod } from './method';
@@ -66,7 +66,9 @@ export const ia3: PeftMethod<Ia3Options> = {
         if (!hooked) return;
         for (const [s, l] of scales) {
           const w = model.params.get(`${s.name}.weight`)!; // (in, out): scale its columns
+          const b = model.params.get(`${s.name}.bias`); // (out), where the layer has one (Qwen2's k, v)
           tf.tidy(() => w.assign(tf.mul(w, l)));
+          if (b) tf.tidy(() => b.assign(tf.mul(b, l)));
         }
         unhook();
       },

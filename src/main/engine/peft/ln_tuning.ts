@@ -1,6 +1,6 @@
 // ln_tuning — LayerNorm tuning: only the RMS-norm scales train (Qi et al. 2022; Lialin et al. 2023, §8 of METHODS.md).
 // The scales are trained in place, so the model is always "merged": the delta is the (5L+2)·d scales.
-import type { Seq2SeqModel } from '../models/types';
+import type { HookableModel } from '../models/types';
 import { checkKnownOptions, restoreParams, snapshotParams, type AttachedMethod, type PeftMethod } from './method';
 
 type LnTuningOptions = Record<string, never>;
@@ -19,7 +19,7 @@ export const ln_tuning: PeftMethod<LnTuningOptions> = {
     const n = shape.norms.reduce((sum, p) => sum + p.size, 0);
     return { trainable: n, changed: n, stored: n, updateRank: null };
   },
-  attach(model: Seq2SeqModel): AttachedMethod {
+  attach(model: HookableModel): AttachedMethod {
     const names = model.normParams();
     if (!names.length) throw new Error('ln_tuning: this model has no layer-norm weights to tune');
     const trainable = names.map((n) => model.params.get(n)!);

@@ -1,8 +1,8 @@
 // The one small interface every PEFT method implements (see STYLE.md: one file per method,
 // one registry row, one test row).
 import * as tf from '@tensorflow/tfjs-core';
-import { t5Shape } from '../models/t5_params';
-import type { ModelShape, Seq2SeqModel, T5Config } from '../models/types';
+import { modelShape } from '../models/families';
+import type { HookableModel, ModelConfig, ModelShape } from '../models/types';
 
 export type OptionValue = number | string | boolean | string[];
 export type MethodOptions = Record<string, OptionValue>;
@@ -52,19 +52,19 @@ export interface PeftMethod<O extends MethodOptions = MethodOptions> {
   /** Whether the trained delta can be folded into the base weights (attach().merge is then set). */
   mergeable: boolean;
   /** Merges user options over the defaults; throws an error naming the field on a bad value. */
-  validate(options: MethodOptions, config: T5Config): O;
+  validate(options: MethodOptions, config: ModelConfig): O;
   /** The counts attach() will report, computed from the model's structure without weights. */
   count(shape: ModelShape, options: O): MethodCounts;
-  attach(model: Seq2SeqModel, options: O, seed: number): AttachedMethod;
+  attach(model: HookableModel, options: O, seed: number): AttachedMethod;
 }
 
 /** The structure of the model a config describes (one case per model family). */
-export function shapeOf(config: T5Config): ModelShape {
-  return t5Shape(config);
+export function shapeOf(config: ModelConfig): ModelShape {
+  return modelShape(config);
 }
 
 /** Reads the current values of variables as delta tensors under their checkpoint names. */
-export function snapshotParams(model: Seq2SeqModel, names: string[]): DeltaTensor[] {
+export function snapshotParams(model: HookableModel, names: string[]): DeltaTensor[] {
   return names.map((name) => {
     const t = model.checkpointTensor(name);
     try {
@@ -76,7 +76,7 @@ export function snapshotParams(model: Seq2SeqModel, names: string[]): DeltaTenso
 }
 
 /** Writes delta tensors given in checkpoint layout back into the model's variables. */
-export function restoreParams(model: Seq2SeqModel, delta: DeltaTensor[]): void {
+export function restoreParams(model: HookableModel, delta: DeltaTensor[]): void {
   for (const d of delta) {
     if (!model.params.has(d.name)) throw new Error(`delta tensor "${d.name}" is not a parameter of this model`);
     tf.tidy(() => model.assignCheckpointTensor(d.name, tf.tensor(d.data, d.shape)));

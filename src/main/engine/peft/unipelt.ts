@@ -13,7 +13,7 @@ import { attachedFrom, type Component } from './parts/component';
 import { hookLora, loadLora, loraHook, loraParamCount, loraVariables, makeLora, saveLora, sitesWithRoles } from './parts/lora';
 import { attachPrefixes, prefixCounts } from './parts/prefix';
 import * as tf from '@tensorflow/tfjs-core';
-import type { Seq2SeqModel } from '../models/types';
+import type { HookableModel } from '../models/types';
 
 interface UnipeltOptions {
   [key: string]: OptionValue;
@@ -34,7 +34,7 @@ function adapter(shape: ModelShape, o: UnipeltOptions): AdapterSpec {
 
 const prefix = (o: UnipeltOptions) => ({ length: o.prefix_length, bottleneck: o.bottleneck_size, gated: true });
 
-function attachGatedLora(model: Seq2SeqModel, r: number, seed: number): Component {
+function attachGatedLora(model: HookableModel, r: number, seed: number): Component {
   const modules = sitesWithRoles('unipelt', model.shape(), ROLES).map((s) => makeLora(s, r, seed, true));
   const unhook = hookLora(model, modules, (m) => loraHook(m, 1));
   return {

@@ -1,6 +1,6 @@
 // A bottleneck-adapter method: where the adapters sit and their defaults; houlsby, pfeiffer,
 // parallel_adapter, compacter and compacter_pp are rows of it.
-import type { ModelShape, Seq2SeqModel } from '../../models/types';
+import type { ModelShape, HookableModel } from '../../models/types';
 import {
   bottleneckWidth, oneOf, positiveInteger, positiveNumber, shapeOf, withDefaults,
   type AttachedMethod, type MethodOptions, type OptionValue, type PeftMethod,
@@ -64,7 +64,7 @@ export function adapterMethod(row: AdapterRow): PeftMethod<AdapterOptions> {
       const n = adapterParamCount(sitesOf(shape), adapterSpec(row, shape, o));
       return { trainable: n, changed: n, stored: n, updateRank: null };
     },
-    attach(model: Seq2SeqModel, o, seed): AttachedMethod {
+    attach(model: HookableModel, o, seed): AttachedMethod {
       const shape = model.shape();
       return attachedFrom([attachAdapters(model, adapterSpec(row, shape, o), seed)], this.count(shape, o));
     },

@@ -9,7 +9,7 @@
 // down/up are dense (W, b), or PHM layers (Compacter): W = Σ_i rule_i ⊗ (left_i·right_i), the
 // n×n×n rule shared by every layer and both projections.
 import * as tf from '@tensorflow/tfjs-core';
-import type { Seq2SeqModel, SublayerHook, SublayerSite } from '../../models/types';
+import type { HookableModel, SublayerHook, SublayerSite } from '../../models/types';
 import { variableDelta, loadVariables } from '../method';
 import type { Component } from './component';
 import { kaimingUniform, normal, tokenMeanGate, trainableVar, xavierNormal } from './init';
@@ -84,7 +84,7 @@ function projection(name: string, inF: number, outF: number, role: 'down' | 'up'
 }
 
 /** Attaches adapters at every sublayer of `spec.kinds`; names in the delta start with `tag`. */
-export function attachAdapters(model: Seq2SeqModel, spec: AdapterSpec, seed: number, tag = 'adapter'): Component {
+export function attachAdapters(model: HookableModel, spec: AdapterSpec, seed: number, tag = 'adapter'): Component {
   const rule = spec.phm === null ? null
     : trainableVar(() => normal([spec.phm!, spec.phm!, spec.phm!], 1e-4, seed, `${tag}.phm_rule`));
   const vars = new Map<string, tf.Variable>(rule ? [[`${tag}.phm_rule`, rule]] : []);

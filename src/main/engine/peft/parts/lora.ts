@@ -2,7 +2,7 @@
 // unipelt: x·W + s·(x·A)·B with A (in, r) kaiming-uniform(a=√5) and B (r, out) zero. With a gate
 // (UniPELT), s is the per-example mean over tokens of sigmoid(x·w_g + b_g) instead of α/r.
 import * as tf from '@tensorflow/tfjs-core';
-import type { LinearHook, LinearRole, LinearSite, ModelShape, Seq2SeqModel } from '../../models/types';
+import type { LinearHook, LinearRole, LinearSite, ModelShape, HookableModel } from '../../models/types';
 import type { DeltaTensor } from '../method';
 import { kaimingUniform, normal, tokenMeanGate, trainableVar } from './init';
 
@@ -90,7 +90,7 @@ export function loadLora(methodId: string, modules: LoraModule[], delta: DeltaTe
 }
 
 /** Installs the hooks and returns the function that removes them. */
-export function hookLora(model: Seq2SeqModel, modules: LoraModule[], hook: (m: LoraModule) => LinearHook): () => void {
+export function hookLora(model: HookableModel, modules: LoraModule[], hook: (m: LoraModule) => LinearHook): () => void {
   for (const m of modules) model.setLinearHook(m.site.name, hook(m));
   return () => { for (const m of modules) model.setLinearHook(m.site.name, null); };
 }

@@ -1,6 +1,6 @@
 // The plain LoRA method on a fixed set of Linear roles; lora_qv and lora_all are two rows of it.
 import * as tf from '@tensorflow/tfjs-core';
-import type { LinearRole, Seq2SeqModel } from '../../models/types';
+import type { LinearRole, HookableModel } from '../../models/types';
 import { positiveInteger, positiveNumber, shapeOf, withDefaults, type AttachedMethod, type PeftMethod } from '../method';
 import { hookLora, loadLora, loraHook, loraParamCount, loraUpdate, makeLora, saveLora, sitesWithRoles } from './lora';
 
@@ -26,7 +26,7 @@ export function loraMethod(id: string, title: string, roles: readonly LinearRole
       const trainable = loraParamCount(sites, o.r, false);
       return { trainable, changed: sites.reduce((n, s) => n + s.inFeatures * s.outFeatures, 0), stored: trainable, updateRank: o.r };
     },
-    attach(model: Seq2SeqModel, o: LoraOptions, seed: number): AttachedMethod {
+    attach(model: HookableModel, o: LoraOptions, seed: number): AttachedMethod {
       const sites = sitesWithRoles(id, model.shape(), roles);
       const scale = o.alpha / o.r;
       const modules = sites.map((s) => makeLora(s, o.r, seed, false));

@@ -9,7 +9,7 @@
 // save() writes the flat prefixes it produces, and load() installs those, so the MLP is never stored.
 // With gates (UniPELT) both prefixes of an attention are scaled by mean_t sigmoid(x_t·w + b).
 import * as tf from '@tensorflow/tfjs-core';
-import type { AttentionSite, ModelShape, PrefixHook, Seq2SeqModel } from '../../models/types';
+import type { AttentionSite, ModelShape, PrefixHook, HookableModel } from '../../models/types';
 import { loadVariables, variableDelta, type DeltaTensor } from '../method';
 import type { Component } from './component';
 import { kaimingUniform, normal, tokenMeanGate, trainableVar } from './init';
@@ -45,7 +45,7 @@ export function prefixCounts(shape: ModelShape, spec: PrefixSpec): { trainable: 
   return { trainable, stored };
 }
 
-export function attachPrefixes(model: Seq2SeqModel, spec: PrefixSpec, seed: number, tag = 'prefix_tuning'): Component {
+export function attachPrefixes(model: HookableModel, spec: PrefixSpec, seed: number, tag = 'prefix_tuning'): Component {
   const P = spec.length;
   const vars = new Map<string, tf.Variable>(); // trainable
   const stored = new Map<string, tf.Variable>(); // what save() writes and load() fills
