@@ -44,6 +44,10 @@ async function handle(msg: StartMessage): Promise<void> {
     await send({ type: 'started', env: environmentSnapshot(backend) });
     const result = await runOne(msg.input, {
       metrics: (points) => batcher.addPoints(points),
+      resumed: (step, skipped) => {
+        batcher.flush();
+        void send({ type: 'resumed', step, skipped });
+      },
       progress: (p) => batcher.addProgress({ type: 'progress', ...p }),
     });
     batcher.flush();

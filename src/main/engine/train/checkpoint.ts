@@ -40,6 +40,11 @@ interface Manifest {
   files: { name: string; bytes: number; sha256: string }[];
 }
 
+/** Where the checkpoints of a run with artifacts folder `artifactsDir` live. */
+export function checkpointDir(artifactsDir: string): string {
+  return path.join(artifactsDir, 'checkpoints');
+}
+
 export function checkpointFolderName(step: number): string {
   return `step-${String(step).padStart(8, '0')}`;
 }

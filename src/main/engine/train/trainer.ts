@@ -63,6 +63,8 @@ export interface CheckpointOptions {
   keep?: number;
   /** The caller's numbers, saved with each checkpoint and given back on resume (after onStep of that update). */
   extra?: { save(): Record<string, number>; restore(values: Record<string, number>): void };
+  /** Told the update a resumed run continues after, and newer checkpoints skipped as invalid. */
+  onResume?(step: number, skipped: string[]): void;
   /** Tests: called after each file of a checkpoint is on disk. */
   afterFile?: (name: string) => void;
 }
@@ -135,7 +137,8 @@ export async function train(
 function checkpointer(
   o: CheckpointOptions, cfg: TrainConfig, examples: number, vars: tf.Variable[], names: string[], optimizer: AdamW, order: DataOrder,
 ) {
-  const fingerprint = { ...cfg, examples };
+  const { steps, microBatch, effectiveBatch, learningRate, warmupRatio, weightDecay, seed } = cfg;
+  const fingerprint = { steps, microBatch, effectiveBatch, learningRate, warmupRatio, weightDecay, seed, examples };
   // A method's own variables have names TF.js numbers per process: those are known by position.
   const shapes = vars.map((v, i) => ({ name: names[i] === v.name ? `trainable.${i}` : names[i], shape: v.shape.slice() }));
   return {
@@ -155,6 +158,7 @@ function checkpointer(
       order.state = s.data;
       Object.assign(p, s.progress);
       o.extra?.restore(s.extra);
+      o.onResume?.(s.progress.step, found.skipped);
       return { ...s.progress };
     },
   };
