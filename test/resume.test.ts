@@ -86,3 +86,16 @@ test('a run killed at random updates and resumed ends as if never interrupted', 
     assert.equal(store.getExperiment(id)!.status, 'done');
   }
 });
+
+test('a diverging run stops with the step named and the rest of the queue trains', { timeout: 60_000 }, async () => {
+  const budget = { ...ws.config.budget, steps: 6 };
+  const c = parseComparison({ ...ws.config, methods: ['full'], learning_rates: [1e30, 3e-2], seeds: [0], budget }, dir, 'diverge');
+  const { experimentId, failed } = await runComparison(c, store, { modelDir: ws.modelDir, artifactsRoot });
+  const [diverged, next] = store.listRuns({ experimentId });
+  assert.equal(failed, 1);
+  assert.equal(diverged.status, 'failed');
+  assert.match(diverged.reason ?? '', /^diverged at step \d+: loss is (NaN|Infinity); try a lower learning rate$/);
+  assert.equal(next.status, 'done', next.reason ?? '');
+  assert.equal(store.lrChoices(experimentId)[0].learningRate, 3e-2, 'the sweep chose among the runs that finished');
+  assert.equal(store.getExperiment(experimentId)!.status, 'done');
+});

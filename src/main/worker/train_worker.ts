@@ -5,6 +5,7 @@ import { initBackend } from '../engine/backend';
 import { environmentSnapshot } from '../engine/measure/environment';
 import { runOne } from '../engine/run';
 import { MetricBatcher } from './batcher';
+import { failureReason } from './launch';
 import type { StartMessage, WorkerMessage } from './protocol';
 
 interface ParentPort {
@@ -54,7 +55,7 @@ async function handle(msg: StartMessage): Promise<void> {
     await finish({ type: 'done', result });
   } catch (err) {
     batcher.flush();
-    await finish({ type: 'failed', reason: errorText(err) });
+    await finish({ type: 'failed', reason: failureReason(errorText(err)) });
   }
 }
 
