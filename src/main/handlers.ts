@@ -23,7 +23,7 @@ export type StoreReader = Pick<Store, 'listExperiments' | 'listRuns' | 'getRun' 
 
 export interface HandlerDeps {
   store: StoreReader;
-  comparisons: Pick<ComparisonService, 'start' | 'busy'>;
+  comparisons: Pick<ComparisonService, 'start' | 'resume' | 'busy'>;
   /** The database file, shown to the user. */
   dbPath: string;
 }
@@ -39,6 +39,7 @@ export function makeHandlers({ store, comparisons, dbPath }: HandlerDeps): Handl
     'model:check': (req) => checkModel(req.folder),
     'comparison:start': (req) => comparisons.start(req),
     'experiments:results': (req) => resultRows(summariseCells(store.listRuns({ experimentId: req.id }), store.lrChoices(req.id))),
+    'runs:resume': (req) => comparisons.resume(req.id),
   };
 }
 

@@ -45,6 +45,8 @@ export interface InvokeMap {
   'comparison:start': { req: ComparisonRequest; res: { experimentId: number } };
   /** The comparison table of an experiment: per task and method, the best learning rate over seeds. */
   'experiments:results': { req: { id: number }; res: ResultRow[] };
+  /** Continues a run that stopped from its last checkpoint, then the rest of its experiment, in the background. */
+  'runs:resume': { req: { id: number }; res: { experimentId: number } };
 }
 
 /** Events pushed from main to the renderer. */
@@ -75,6 +77,7 @@ export const INVOKE_NAMES = {
   'model:check': 'checkModel',
   'comparison:start': 'startComparison',
   'experiments:results': 'experimentResults',
+  'runs:resume': 'resumeRun',
 } as const satisfies { [K in InvokeChannel]: string };
 
 /** The name under which `window.api` exposes the subscription to each event channel. */
@@ -136,6 +139,10 @@ export const VALIDATORS: Validators = {
   'experiments:results': (payload) => {
     const fields = fieldsOf('experiments:results', payload, ['id']);
     return { id: requiredId('experiments:results', fields, 'id') };
+  },
+  'runs:resume': (payload) => {
+    const fields = fieldsOf('runs:resume', payload, ['id']);
+    return { id: requiredId('runs:resume', fields, 'id') };
   },
 };
 
