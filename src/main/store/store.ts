@@ -288,7 +288,8 @@ export class Store {
     if (!run) throw new Error(`run ${runId} does not exist`);
     if (run.status === 'done') throw new Error(`run ${runId} is done; there is nothing to resume`);
     if (run.status === 'running') throw new Error(`run ${runId} is running; it can be resumed once it has stopped`);
-    this.sql(`UPDATE runs SET status = 'queued', reason = NULL, finished_at = NULL, resumes = resumes + 1 WHERE id = ?`).run(runId);
+    // A run still queued never started: it has nothing to continue from, and is not counted as resumed.
+    this.sql(`UPDATE runs SET resumes = resumes + (status != 'queued'), status = 'queued', reason = NULL, finished_at = NULL WHERE id = ?`).run(runId);
   }
 
   /** The highest step with a stored metric point of `runId` (0 when none). */
