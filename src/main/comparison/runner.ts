@@ -100,13 +100,14 @@ async function drive(
   for (const cell of cells) {
     const sweep = sweepRuns(c, cell, opts.modelDir);
     const outcomes = await runAll(sweep);
-    const choice = chooseRate(sweep.map((run, i) => {
+    const task = taskName(cell.task);
+    // A choice made before a restart holds (its seed runs may have trained already).
+    const choice = chosenBefore.get(`${task}\0${cell.method}`) ?? chooseRate(sweep.map((run, i) => {
       const o = outcomes[i];
       return { learningRate: run.spec.learningRate, validationScore: o.status === 'done' ? o.result.validationScore : null };
     }));
-    const task = taskName(cell.task);
     if (choice && !chosenBefore.has(`${task}\0${cell.method}`)) {
-      store.setLrChoice(experimentId, { task, method: cell.method, ...choice, candidates: cell.learningRates.length });
+      store.setLrChoice(experimentId, { task, method: cell.method, learningRate: choice.learningRate, validationScore: choice.validationScore, candidates: cell.learningRates.length });
     }
     if (cell.learningRates.length > 1) opts.events?.chosen?.(task, cell.method, choice?.learningRate ?? null);
     if (choice) await runAll(seedRuns(c, cell, opts.modelDir, choice.learningRate));
