@@ -23,7 +23,7 @@ before(async () => {
   ws = makeTinyWorkspace(dir);
   store = Store.open(path.join(dir, 'workbench.db'));
   seedStore(store);
-  const comparisons = { busy: false, start: () => { throw new Error('not in this test'); } };
+  const comparisons = { busy: false, start: () => { throw new Error('not in this test'); }, resume: () => { throw new Error('not in this test'); } };
   handlers = makeHandlers({ store, comparisons, dbPath: store.path } as HandlerDeps);
 });
 

@@ -21,7 +21,7 @@ const REQUEST = {
 
 /** Handlers over `store`; starting a comparison is refused (tests/ui.test.ts runs real ones). */
 function deps(store: Store): HandlerDeps {
-  const comparisons = { busy: false, start: () => { throw new Error('not in this test'); } };
+  const comparisons = { busy: false, start: () => { throw new Error('not in this test'); }, resume: () => { throw new Error('not in this test'); } };
   return { store, comparisons, dbPath: '/tmp/none/workbench.db' };
 }
 

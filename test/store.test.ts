@@ -103,7 +103,7 @@ describe('records', () => {
       assert.ok(queued);
       assert.deepEqual(queued, {
         id, experimentId: exp, task: 'sst2', method: 'lora', learningRate: 3e-4, seed: 7, role: 'seed', spec: SPEC, env: null,
-        status: 'queued', reason: null, createdAt: queued.createdAt, startedAt: null, finishedAt: null, result: null,
+        status: 'queued', reason: null, createdAt: queued.createdAt, startedAt: null, finishedAt: null, result: null, interruptedAt: null, resumes: 0,
       });
       store.startRun(id, ENV);
       const running = store.getRun(id);

@@ -37,7 +37,7 @@ before(async () => {
   ws = makeTinyWorkspace(dir);
   store = Store.open(path.join(dir, 'workbench.db'));
   seedStore(store);
-  const comparisons = { busy: false, start: () => { throw new Error('comparison:start: not in this test'); } };
+  const comparisons = { busy: false, start: () => { throw new Error('comparison:start: not in this test'); }, resume: () => { throw new Error('runs:resume: not in this test'); } };
   const handlers = makeHandlers({ store, comparisons, dbPath: store.path } as HandlerDeps);
   bridge = await startBridge(renderer, () => handlers);
   chromium = await launchChromium();

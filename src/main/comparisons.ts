@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { ComparisonRequest } from '../shared/comparison_request';
 import type { EventChannel, EventMap } from '../shared/ipc';
 import { parseComparison, type Comparison } from './comparison/config';
-import { preflight, runComparison, type RunnerEvents } from './comparison/runner';
+import { preflight, resumeExperiment, runComparison, type RunnerEvents } from './comparison/runner';
 import { checkModelFolder } from './engine/models/load';
 import type { Store } from './store/store';
 import type { WorkerLauncher } from './worker/launch';
@@ -52,13 +52,37 @@ export class ComparisonService {
     });
     // runComparison stores the experiment and calls `planned` before its first await.
     if (!experimentId) throw new Error('comparison:start: the comparison was not stored');
+    this.track(experimentId, done);
+    return { experimentId };
+  }
+
+  /**
+   * Continues run `runId` (interrupted, failed or queued) from its last checkpoint, then the rest
+   * of its experiment's queue, in the background. Returns at once.
+   */
+  resume(runId: number): { experimentId: number } {
+    if (this.current) throw new Error("runs:resume: field 'id': a comparison is running; resume once it has finished");
+    const run = this.o.store.getRun(runId);
+    if (!run) throw new Error(`runs:resume: field 'id': run ${runId} does not exist`);
+    if (run.status === 'done' || run.status === 'running') throw new Error(`runs:resume: field 'id': run ${runId} is ${run.status}; only a run that stopped can be resumed`);
+    const config = this.o.store.getExperiment(run.experimentId)?.config as Comparison;
+    checked('id', () => preflight(config, config.model), 'runs:resume');
+    const experiments = new Map<number, number>();
+    const done = resumeExperiment(run.experimentId, this.o.store, {
+      runId, artifactsRoot: this.o.artifactsRoot, launcher: this.o.launcher, events: this.forward(experiments, () => {}),
+    });
+    this.o.emit('experiment:status', { experimentId: run.experimentId, status: 'running' });
+    this.track(run.experimentId, done);
+    return { experimentId: run.experimentId };
+  }
+
+  private track(experimentId: number, done: Promise<unknown>): void {
     this.current = done.then(
       () => this.finished(experimentId),
       (err: unknown) => this.finished(experimentId, err),
     ).finally(() => {
       this.current = null;
     });
-    return { experimentId };
   }
 
   private forward(experiments: Map<number, number>, planned: (experimentId: number) => void): RunnerEvents {
@@ -120,14 +144,15 @@ function jsonlTask(name: string, folder: string) {
   return { name, train: file('train'), validation: file('validation'), test: file('test') };
 }
 
-/** Runs `fn`; an error becomes "comparison:start: field '<form field>': <message>". */
-function checked<T>(fallbackField: string, fn: () => T): T {
+/** Runs `fn`; an error becomes "<channel>: field '<form field>': <message>". */
+function checked<T>(fallbackField: string, fn: () => T, channel = 'comparison:start'): T {
   try {
     return fn();
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    if (message.startsWith('comparison:start:')) throw err;
-    throw new Error(`comparison:start: field '${formField(message) ?? fallbackField}': ${message}`, { cause: err });
+    if (message.startsWith(`${channel}:`)) throw err;
+    const field = channel === 'comparison:start' ? (formField(message) ?? fallbackField) : fallbackField;
+    throw new Error(`${channel}: field '${field}': ${message}`, { cause: err });
   }
 }
 

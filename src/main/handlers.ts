@@ -28,7 +28,7 @@ export type StoreReader = Pick<Store, 'listExperiments' | 'listRuns' | 'getRun' 
 
 export interface HandlerDeps {
   store: StoreReader;
-  comparisons: Pick<ComparisonService, 'start' | 'busy'>;
+  comparisons: Pick<ComparisonService, 'start' | 'resume' | 'busy'>;
   /** The database file, shown to the user. */
   dbPath: string;
 }
@@ -54,6 +54,7 @@ export function makeHandlers({ store, comparisons, dbPath }: HandlerDeps): Handl
     'explore:render': (req) => renderView(req),
     'explore:save': (req) => saveExport(req),
     'explore:info': () => exploreInfo(dbPath),
+    'runs:resume': (req) => comparisons.resume(req.id),
   };
 }
 

@@ -87,6 +87,20 @@ function openStore(): Store | null {
   }
 }
 
+/**
+ * Runs left 'running' by a process that ended (a crash, a power cut) become 'interrupted', to be
+ * resumed from their checkpoints. Refused while another process (the CLI) writes the database:
+ * its runs may be training.
+ */
+function recoverInterrupted(store: Store): void {
+  try {
+    const { runs } = store.recoverInterrupted();
+    if (runs.length) process.stderr.write(`marked interrupted at start-up: runs ${runs.join(', ')}\n`);
+  } catch (error) {
+    process.stderr.write(`start-up recovery skipped: ${error instanceof Error ? error.message : String(error)}\n`);
+  }
+}
+
 async function main(): Promise<void> {
   await app.whenReady();
   const url = rendererUrl();
@@ -95,6 +109,7 @@ async function main(): Promise<void> {
     app.quit();
     return;
   }
+  recoverInterrupted(store);
   secureSession();
   app.on('web-contents-created', (_event, contents) => harden(contents, url));
   const comparisons = new ComparisonService({

@@ -77,6 +77,8 @@ export interface InvokeMap {
   'explore:save': { req: SaveFileReq; res: { path: string } };
   /** Where exports go unless the user picks another folder. */
   'explore:info': { req: void; res: { exportDir: string } };
+  /** Continues a run that stopped from its last checkpoint, then the rest of its experiment, in the background. */
+  'runs:resume': { req: { id: number }; res: { experimentId: number } };
 }
 
 /** Events pushed from main to the renderer. */
@@ -114,6 +116,7 @@ export const INVOKE_NAMES = {
   'explore:render': 'renderTable',
   'explore:save': 'saveExport',
   'explore:info': 'exploreInfo',
+  'runs:resume': 'resumeRun',
 } as const satisfies { [K in InvokeChannel]: string };
 
 /** The name under which `window.api` exposes the subscription to each event channel. */
@@ -196,6 +199,10 @@ export const VALIDATORS: Validators = {
   'explore:render': checkRenderTable,
   'explore:save': checkSaveFile,
   'explore:info': noFields('explore:info'),
+  'runs:resume': (payload) => {
+    const fields = fieldsOf('runs:resume', payload, ['id']);
+    return { id: requiredId('runs:resume', fields, 'id') };
+  },
 };
 
 function noFields(channel: string): (payload: unknown) => void {

@@ -56,6 +56,8 @@ export interface RunSpec {
   evalExamples: number;
   /** Examples from the test split scored at the end (0 = all). */
   testExamples: number;
+  /** Updates between checkpoints (0 = none); absent in runs stored before checkpoints existed, read as 0. */
+  checkpointEvery?: number;
 }
 
 export type RunStatus = 'queued' | 'running' | 'done' | 'failed' | 'interrupted';
@@ -122,6 +124,10 @@ export interface RunRecord {
   startedAt: string | null;
   finishedAt: string | null;
   result: RunResult | null;
+  /** When start-up found the run left 'running' by a process that had ended (null if never). */
+  interruptedAt?: string | null;
+  /** Times the run was continued from its checkpoint. */
+  resumes?: number;
 }
 
 /** The learning rate a sweep chose for one task and method of an experiment. */

@@ -16,6 +16,7 @@ import { publishedTable5 } from '../comparison/reference';
 import { workerCount } from '../comparison/workers';
 import { REPORT_FORMATS, type ReportFormat } from './format';
 import { experimentReport, runDetail, runsTable } from './report';
+import { artifactsRootFor, recoverAtStart, resume } from './resume';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 export const DEFAULT_CONFIG = path.join(ROOT, 'resources', 'default-comparison.yaml');
@@ -25,6 +26,8 @@ const USAGE = `peft-bench — compare PEFT methods on your model and tasks
 usage:
   peft-bench compare [CONFIG] [--db PATH] [--backend NAME] [--json]
       run a comparison (YAML or JSON config; default: ${path.relative(process.cwd(), DEFAULT_CONFIG)})
+  peft-bench resume RUN [--db PATH] [--backend NAME] [--json]
+      continue a run that stopped (crash, kill) from its last checkpoint, then the rest of its experiment
   peft-bench report EXPERIMENT [--format text|md|csv|latex|json] [--with-reference] [--db PATH]
       Table 4 (score ± 95% interval per task and method, chosen learning rate only) and
       Table 5 (trainable %, storage, peak memory, throughput relative to full fine-tuning);
@@ -65,6 +68,7 @@ export async function main(argv: string[]): Promise<number> {
     const workers = values.workers === undefined ? undefined : workersOption(values.workers);
     return compare(arg ?? DEFAULT_CONFIG, db, { backend: values.backend as BackendName | undefined, workers }, format as ReportFormat);
   }
+  if (command === 'resume') return resume(positiveId(arg, 'RUN'), db, values.backend as BackendName | undefined, format as ReportFormat);
   const store = Store.open(db);
   try {
     if (command === 'runs') {
@@ -104,8 +108,9 @@ async function compare(
     : comparison.model;
   const store = Store.open(db);
   try {
+    recoverAtStart(store);
     const progress = new Progress(workerCount(comparison.workers, comparison.backend, Infinity));
-    const artifactsRoot = path.join(path.dirname(db), 'artifacts', path.basename(db).replace(/\.[^.]+$/, ''));
+    const artifactsRoot = artifactsRootFor(db);
     process.stderr.write(`comparison "${comparison.name}" on ${modelDir}\nstore: ${db}\n`);
     const { experimentId, failed } = await runComparison(comparison, store, {
       modelDir, artifactsRoot,

@@ -26,12 +26,14 @@ export interface Budget {
   eval_examples: number;
   /** Test examples scored at the end (0 = all). */
   test_examples: number;
+  /** Updates between checkpoints a crashed run continues from (0 = none); the last two are kept. */
+  checkpoint_every: number;
 }
 
 /** The study's recipe (Lialin et al., section 11.1). */
 export const DEFAULT_BUDGET: Budget = {
   epochs: 3, min_steps: 100, max_steps: 0, steps: 0, micro_batch: 8, effective_batch: 32, warmup_ratio: 0, weight_decay: 0,
-  max_input_tokens: 512, max_target_tokens: 0, eval_every: 50, eval_examples: 0, test_examples: 0,
+  max_input_tokens: 512, max_target_tokens: 0, eval_every: 50, eval_examples: 0, test_examples: 0, checkpoint_every: 50,
 };
 
 export type PresetName = 'study' | 'small';
@@ -44,14 +46,14 @@ export const PRESETS: Record<PresetName, { learningRates: number[]; seeds: numbe
     seeds: [0, 1],
     budget: {
       ...DEFAULT_BUDGET, min_steps: 30, max_steps: 60, micro_batch: 16, warmup_ratio: 0.06, max_input_tokens: 128,
-      eval_every: 20, eval_examples: 128, test_examples: 256,
+      eval_every: 20, eval_examples: 128, test_examples: 256, checkpoint_every: 20,
     },
   },
 };
 
 const INTS: [keyof Budget, number][] = [
   ['epochs', 1], ['min_steps', 1], ['max_steps', 0], ['steps', 0], ['micro_batch', 1], ['effective_batch', 1],
-  ['max_input_tokens', 2], ['max_target_tokens', 0], ['eval_every', 1], ['eval_examples', 0], ['test_examples', 0],
+  ['max_input_tokens', 2], ['max_target_tokens', 0], ['eval_every', 1], ['eval_examples', 0], ['test_examples', 0], ['checkpoint_every', 0],
 ];
 
 export function parseBudget(raw: unknown, defaults: Budget): Budget {

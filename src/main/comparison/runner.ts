@@ -1,12 +1,14 @@
 // Runs a comparison with the study's protocol: for each task × method, the learning-rate sweep,
 // the choice of rate on validation, then the chosen rate on the other seeds. Each run trains in
 // its own worker process (started by a WorkerLauncher); this process is the single writer of the store.
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import type { RunResult } from '../../shared/types';
 import type { TaskData } from '../engine/data/task';
 import { loadTask, taskName } from '../engine/data/tasks';
 import { sampleGpuMemory } from '../engine/measure/nvidia_smi';
 import { checkModelFolder } from '../engine/models/load';
+import { checkpointDir } from '../engine/train/checkpoint';
 import type { Store } from '../store/store';
 import { forkLauncher, type WorkerLauncher } from '../worker/launch';
 import type { StartMessage, WorkerMessage } from '../worker/protocol';
@@ -39,37 +41,75 @@ export function preflight(c: Comparison, modelDir: string): { cells: Cell[]; tas
   return { cells: planCells(c, modelDir, tasks), tasks };
 }
 
+interface RunnerOptions {
+  modelDir: string;
+  artifactsRoot: string;
+  events?: RunnerEvents;
+  launcher?: WorkerLauncher;
+}
+
 export async function runComparison(
-  c: Comparison, store: Store,
-  opts: { modelDir: string; artifactsRoot: string; events?: RunnerEvents; launcher?: WorkerLauncher },
+  c: Comparison, store: Store, opts: RunnerOptions,
 ): Promise<{ experimentId: number; failed: number; runs: number }> {
   const { cells } = preflight(c, opts.modelDir);
   const experimentId = store.createExperiment(c.name, { ...c, model: opts.modelDir });
+  return drive(c, cells, experimentId, store, opts);
+}
+
+/**
+ * Continues a stored experiment (its queue survives restarts): runs already done keep their
+ * results, interrupted runs (and `runId`, whatever way it stopped) continue from their last
+ * checkpoint, queued and not yet planned runs train. Call store.recoverInterrupted() first.
+ */
+export async function resumeExperiment(
+  experimentId: number, store: Store, opts: Omit<RunnerOptions, 'modelDir'> & { runId?: number; backend?: Comparison['backend'] },
+): Promise<{ experimentId: number; failed: number; runs: number }> {
+  const experiment = store.getExperiment(experimentId);
+  if (!experiment) throw new Error(`experiment ${experimentId} does not exist`);
+  const c = experiment.config as Comparison;
+  if (opts.backend) c.backend = opts.backend;
+  const { cells } = preflight(c, c.model);
+  const runs = store.listRuns({ experimentId });
+  if (opts.runId !== undefined && !runs.some((r) => r.id === opts.runId)) throw new Error(`run ${opts.runId} is not in experiment ${experimentId}`);
+  for (const r of runs) if (r.status === 'interrupted' || r.id === opts.runId) store.requeueRun(r.id);
+  store.setExperimentStatus(experimentId, 'running');
+  return drive(c, cells, experimentId, store, { ...opts, modelDir: c.model });
+}
+
+/** Plans the protocol's runs; a run already stored (same role and spec) is reused, not repeated. */
+async function drive(
+  c: Comparison, cells: Cell[], experimentId: number, store: Store, opts: RunnerOptions,
+): Promise<{ experimentId: number; failed: number; runs: number }> {
   const total = cells.reduce((n, cell) => n + runsPerCell(c, cell), 0);
+  const existing = new Map(store.listRuns({ experimentId }).map((r) => [runKey(r.role, r.spec), r]));
   const stored: { id: number; run: PlannedRun }[] = [];
   let failed = 0;
   const pool = makePool(workerCount(c.workers, c.backend, total));
   const runAll = (runs: PlannedRun[]) => {
-    const mine = runs.map((run) => ({ id: store.createRun(experimentId, run.spec, run.role), run }));
+    const mine = runs.map((run) => ({ id: existing.get(runKey(run.role, run.spec))?.id ?? store.createRun(experimentId, run.spec, run.role), run }));
     stored.push(...mine);
     opts.events?.planned?.(experimentId, stored, total);
     return Promise.all(mine.map(({ id, run }) => pool(async () => {
-      const outcome = await runInWorker(id, run, c, store, opts);
+      const outcome = storedOutcome(store, id) ?? await runInWorker(id, run, c, store, opts);
       if (outcome.status === 'failed') failed++;
       opts.events?.ended?.(id, outcome);
       return outcome;
     })));
   };
+  const chosenBefore = new Map(store.lrChoices(experimentId).map((ch) => [`${ch.task}\0${ch.method}`, ch]));
   // Cells are independent, so one cell's seed runs can train while another still sweeps.
   await Promise.all(cells.map(async (cell) => {
     const sweep = sweepRuns(c, cell, opts.modelDir);
     const outcomes = await runAll(sweep);
-    const choice = chooseRate(sweep.map((run, i) => {
+    const task = taskName(cell.task);
+    // A choice made before a restart holds (its seed runs may have trained already).
+    const choice = chosenBefore.get(`${task}\0${cell.method}`) ?? chooseRate(sweep.map((run, i) => {
       const o = outcomes[i];
       return { learningRate: run.spec.learningRate, validationScore: o.status === 'done' ? o.result.validationScore : null };
     }));
-    const task = taskName(cell.task);
-    if (choice) store.setLrChoice(experimentId, { task, method: cell.method, ...choice, candidates: cell.learningRates.length });
+    if (choice && !chosenBefore.has(`${task}\0${cell.method}`)) {
+      store.setLrChoice(experimentId, { task, method: cell.method, learningRate: choice.learningRate, validationScore: choice.validationScore, candidates: cell.learningRates.length });
+    }
     if (cell.learningRates.length > 1) opts.events?.chosen?.(task, cell.method, choice?.learningRate ?? null);
     if (choice) await runAll(seedRuns(c, cell, opts.modelDir, choice.learningRate));
   }));
@@ -77,10 +117,25 @@ export async function runComparison(
   return { experimentId, failed, runs: stored.length };
 }
 
-function runInWorker(
-  runId: number, run: PlannedRun, c: Comparison, store: Store,
-  opts: { artifactsRoot: string; events?: RunnerEvents; launcher?: WorkerLauncher },
-): Promise<RunOutcome> {
+function runKey(role: string, spec: unknown): string {
+  return `${role} ${JSON.stringify(spec)}`;
+}
+
+/** The outcome of a run that already ended (done, or failed and not queued again); null when it still has to train. */
+function storedOutcome(store: Store, runId: number): RunOutcome | null {
+  const r = store.getRun(runId)!;
+  if (r.status === 'done' && r.result) return { status: 'done', result: r.result };
+  if (r.status === 'failed') return { status: 'failed', reason: r.reason ?? 'failed' };
+  return null;
+}
+
+function runInWorker(runId: number, run: PlannedRun, c: Comparison, store: Store, opts: RunnerOptions): Promise<RunOutcome> {
+  const artifactsDir = path.join(opts.artifactsRoot, `run-${runId}`);
+  // A run queued again after it stopped continues from its checkpoint; a new run starts clean.
+  const resume = (store.getRun(runId)?.resumes ?? 0) > 0;
+  if (!resume) rmSync(checkpointDir(artifactsDir), { recursive: true, force: true });
+  // Steps already stored are trained again from the checkpoint (identical values), not stored twice.
+  const storedUpTo = store.lastMetricStep(runId);
   return new Promise((resolve) => {
     let ended = false;
     const end = (outcome: RunOutcome) => {
@@ -90,14 +145,17 @@ function runInWorker(
       if (outcome.status === 'done') {
         outcome.result.peakGpuBytes = peakGpuBytes;
         store.finishRun(runId, outcome.result);
+        rmSync(checkpointDir(artifactsDir), { recursive: true, force: true }); // the delta is saved; the checkpoints served
       } else {
         store.failRun(runId, outcome.reason);
       }
       resolve(outcome);
     };
     // Stored first, then reported: a listener that reads the store finds what it was told about.
-    const onMessage = (msg: WorkerMessage) => {
+    const onMessage = (received: WorkerMessage) => {
       if (ended) return;
+      const msg: WorkerMessage = received.type === 'metrics' ? { type: 'metrics', points: received.points.filter((p) => p.step > storedUpTo) } : received;
+      if (msg.type === 'metrics' && msg.points.length === 0) return;
       try {
         if (msg.type === 'started') store.startRun(runId, msg.env);
         else if (msg.type === 'metrics') store.addMetrics(runId, msg.points);
@@ -115,7 +173,7 @@ function runInWorker(
     const start: StartMessage = {
       type: 'start',
       backend: c.backend,
-      input: { spec: run.spec, task: run.task, artifactsDir: path.join(opts.artifactsRoot, `run-${runId}`) },
+      input: { spec: run.spec, task: run.task, artifactsDir, resume },
     };
     child.send(start);
   });

@@ -15,12 +15,15 @@ import type { Seq2SeqModel, TextTokenizer } from './models/types';
 import type { DeltaTensor } from './peft/method';
 import { getMethod } from './peft/registry';
 import { writeSafetensorsFile } from './safetensors';
+import { checkpointDir } from './train/checkpoint';
 import { train } from './train/trainer';
 
 export type RunPhase = 'loading' | 'training' | 'evaluating' | 'measuring';
 
 export interface RunEvents {
   metrics(points: MetricPoint[]): void;
+  /** The run continues after update `step` of its newest valid checkpoint (newer ones `skipped`, with why). */
+  resumed?(step: number, skipped: string[]): void;
   progress(p: { phase: RunPhase; step: number; totalSteps: number; loss?: number }): void;
 }
 
@@ -28,11 +31,14 @@ export interface RunInput {
   spec: RunSpec;
   /** The task as the comparison config gave it (a built-in name or JSONL files). */
   task: TaskRef;
-  /** Folder for this run's files (the saved delta). */
+  /** Folder for this run's files (the saved delta, checkpoints/). */
   artifactsDir: string;
+  /** Continue from the newest valid checkpoint in artifactsDir/checkpoints (from scratch when none). */
+  resume?: boolean;
 }
 
-export async function runOne({ spec, task: taskRef, artifactsDir }: RunInput, events: RunEvents): Promise<RunResult> {
+
+export async function runOne({ spec, task: taskRef, artifactsDir, resume }: RunInput, events: RunEvents): Promise<RunResult> {
   events.progress({ phase: 'loading', step: 0, totalSteps: spec.steps });
   const task = loadTask(taskRef);
   const { model, tokenizer, config } = loadModel(spec.modelDir);
@@ -73,6 +79,10 @@ export async function runOne({ spec, task: taskRef, artifactsDir }: RunInput, ev
         events.progress({ phase: 'training', step: info.step, totalSteps: spec.steps, loss: info.loss });
         return new Promise<void>((resolve) => setImmediate(resolve)); // let messages flush
       },
+    }, {
+      dir: checkpointDir(artifactsDir), every: spec.checkpointEvery ?? 0, resume: resume ?? false,
+      extra: { save: () => ({ validationScore }), restore: (v) => void (validationScore = v.validationScore ?? 0) },
+      onResume: (step, skipped) => events.resumed?.(step, skipped),
     });
 
     events.progress({ phase: 'measuring', step: spec.steps, totalSteps: spec.steps });

@@ -111,6 +111,15 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE results_v3 RENAME TO results;
     `,
   },
+  {
+    // Crash recovery: when a run left 'running' by a process that died was found and marked
+    // interrupted, and how many times a run was continued from its checkpoint.
+    version: 4,
+    up: `
+      ALTER TABLE runs ADD COLUMN interrupted_at TEXT;
+      ALTER TABLE runs ADD COLUMN resumes INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 export function latestVersion(migrations: readonly Migration[] = MIGRATIONS): number {

@@ -113,6 +113,8 @@ function to_run(row: Row): RunRecord {
     startedAt: row.started_at === null ? null : String(row.started_at),
     finishedAt: row.finished_at === null ? null : String(row.finished_at),
     result: to_result(row),
+    interruptedAt: row.interrupted_at === null || row.interrupted_at === undefined ? null : String(row.interrupted_at),
+    resumes: Number(row.resumes ?? 0),
   };
 }
 
@@ -229,7 +231,7 @@ export class Store {
 
   startRun(runId: number, env: EnvironmentSnapshot): void {
     const info = this
-      .sql(`UPDATE runs SET status = 'running', env = ?, started_at = ?, reason = NULL WHERE id = ?`)
+      .sql(`UPDATE runs SET status = 'running', env = ?, started_at = COALESCE(started_at, ?), finished_at = NULL, reason = NULL WHERE id = ?`)
       .run(JSON.stringify(env), now(), runId);
     if (info.changes === 0) throw new Error(`run ${runId} does not exist`);
   }
@@ -258,6 +260,42 @@ export class Store {
       .sql('UPDATE runs SET status = ?, reason = ?, finished_at = ? WHERE id = ?')
       .run(status, reason, now(), runId);
     if (info.changes === 0) throw new Error(`run ${runId} does not exist`);
+  }
+
+  /**
+   * Marks runs left 'running' (and experiments left 'running') by a process that ended without
+   * recording how they ended as 'interrupted', with the time. Takes the writer lock first: it is
+   * only granted when no other live process writes this database, so nothing marked is still
+   * training. Call at start-up, before this process starts runs of its own.
+   */
+  recoverInterrupted(): { runs: number[]; experiments: number[] } {
+    this.sql('UPDATE runs SET status = status WHERE 0'); // takes the writer lock, or throws naming its holder
+    const at = now();
+    return this.db.transaction(() => {
+      const runs = (this.sql(`SELECT id FROM runs WHERE status = 'running' ORDER BY id`).all() as Row[]).map((r) => Number(r.id));
+      const experiments = (this.sql(`SELECT id FROM experiments WHERE status = 'running' ORDER BY id`).all() as Row[]).map((r) => Number(r.id));
+      this.sql(`UPDATE runs SET status = 'interrupted', interrupted_at = ?, finished_at = ?,
+        reason = 'interrupted: the process running it ended before the run did (found at ' || ? || '); resume it to continue from its last checkpoint'
+        WHERE status = 'running'`).run(at, at, at);
+      this.sql(`UPDATE experiments SET status = 'interrupted' WHERE status = 'running'`).run();
+      return { runs, experiments };
+    })();
+  }
+
+  /** Queues a run that did not finish to be continued from its checkpoint, counting the resume. */
+  requeueRun(runId: number): void {
+    const run = this.getRun(runId);
+    if (!run) throw new Error(`run ${runId} does not exist`);
+    if (run.status === 'done') throw new Error(`run ${runId} is done; there is nothing to resume`);
+    if (run.status === 'running') throw new Error(`run ${runId} is running; it can be resumed once it has stopped`);
+    // A run still queued never started: it has nothing to continue from, and is not counted as resumed.
+    this.sql(`UPDATE runs SET resumes = resumes + (status != 'queued'), status = 'queued', reason = NULL, finished_at = NULL WHERE id = ?`).run(runId);
+  }
+
+  /** The highest step with a stored metric point of `runId` (0 when none). */
+  lastMetricStep(runId: number): number {
+    const row = this.sql('SELECT MAX(step) AS step FROM metrics WHERE run_id = ?').get(runId) as Row;
+    return row.step === null ? 0 : Number(row.step);
   }
 
   getRun(id: number): RunRecord | null {

@@ -41,14 +41,20 @@ export class StderrTail {
   }
 }
 
+const OUT_OF_MEMORY = /heap out of memory|Reached heap limit|Allocation failed|out of memory|OOM when allocating|failed to allocate/i;
+const SMALLER_BATCH = 'try a smaller budget.micro_batch (the effective batch is kept by accumulation) or budget.max_input_tokens';
+
+/** The reason of a run the engine ended with an error: an allocation failure also gets the remedy. */
+export function failureReason(message: string): string {
+  return OUT_OF_MEMORY.test(message) && !message.includes('budget.micro_batch') ? `ran out of memory (${message}); ${SMALLER_BATCH}` : message;
+}
+
 /** Describes how a worker process ended before it reported a result. */
 export function exitReason(code: number | null, signal: string | null, stderr: StderrTail): string {
   const said = stderr.summary();
-  const oom = /heap out of memory|Reached heap limit|Allocation failed|out of memory/i.test(said);
   let what: string;
-  const smaller = 'if it ran out of memory, try a smaller budget.micro_batch (the effective batch is kept by accumulation) or budget.max_input_tokens';
-  if (oom) what = `worker ran out of memory; try a smaller budget.micro_batch (the effective batch is kept by accumulation) or budget.max_input_tokens`;
-  else if (signal === 'SIGKILL') what = `worker killed by SIGKILL (by the user or the system; ${smaller})`;
+  if (OUT_OF_MEMORY.test(said)) what = `worker ran out of memory; ${SMALLER_BATCH}`;
+  else if (signal === 'SIGKILL') what = `worker killed by SIGKILL (by the user or the system; if it ran out of memory, ${SMALLER_BATCH})`;
   else if (signal) what = `worker killed by ${signal}`;
   else what = `worker exited with code ${code} before finishing`;
   return said && !what.includes(said) ? `${what}: ${said}` : what;

@@ -11,6 +11,8 @@ export interface StartMessage {
 export type WorkerMessage =
   | { type: 'started'; env: EnvironmentSnapshot }
   | { type: 'metrics'; points: MetricPoint[] }
+  /** Sent before any metrics of a resumed run: it continues after update `step`. */
+  | { type: 'resumed'; step: number; skipped: string[] }
   | { type: 'progress'; phase: RunPhase; step: number; totalSteps: number; loss?: number }
   | { type: 'done'; result: RunResult }
   | { type: 'failed'; reason: string };

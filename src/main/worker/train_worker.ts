@@ -5,6 +5,7 @@ import { initBackend } from '../engine/backend';
 import { environmentSnapshot } from '../engine/measure/environment';
 import { runOne } from '../engine/run';
 import { MetricBatcher } from './batcher';
+import { failureReason } from './launch';
 import type { StartMessage, WorkerMessage } from './protocol';
 
 interface ParentPort {
@@ -44,13 +45,17 @@ async function handle(msg: StartMessage): Promise<void> {
     await send({ type: 'started', env: environmentSnapshot(backend) });
     const result = await runOne(msg.input, {
       metrics: (points) => batcher.addPoints(points),
+      resumed: (step, skipped) => {
+        batcher.flush();
+        void send({ type: 'resumed', step, skipped });
+      },
       progress: (p) => batcher.addProgress({ type: 'progress', ...p }),
     });
     batcher.flush();
     await finish({ type: 'done', result });
   } catch (err) {
     batcher.flush();
-    await finish({ type: 'failed', reason: errorText(err) });
+    await finish({ type: 'failed', reason: failureReason(errorText(err)) });
   }
 }
 

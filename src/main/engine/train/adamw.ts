@@ -12,6 +12,13 @@ export interface AdamWOptions {
 
 export const ADAMW_DEFAULTS: AdamWOptions = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 };
 
+export interface AdamWState {
+  /** Updates taken (the bias correction depends on it). */
+  t: number;
+  m: Float32Array[];
+  v: Float32Array[];
+}
+
 export class AdamW {
   private readonly m: tf.Variable[];
   private readonly v: tf.Variable[];
@@ -47,6 +54,32 @@ export class AdamW {
         p.assign(tf.sub(decayed, tf.mul(update, lr)));
       });
     });
+  }
+
+  /** The update count and both moments, for a checkpoint. */
+  exportState(): AdamWState {
+    return {
+      t: this.t,
+      m: this.m.map((x) => (x.dataSync() as Float32Array).slice()),
+      v: this.v.map((x) => (x.dataSync() as Float32Array).slice()),
+    };
+  }
+
+  /** Restores what exportState() gave; sizes must match the parameters. */
+  importState(state: AdamWState): void {
+    if (state.m.length !== this.m.length || state.v.length !== this.v.length) {
+      throw new Error(`optimiser state has ${state.m.length} moments, this run trains ${this.m.length} tensors`);
+    }
+    this.m.forEach((x, i) => {
+      if (state.m[i].length !== x.size || state.v[i].length !== x.size) {
+        throw new Error(`optimiser moment ${i} has ${state.m[i].length} values, expected ${x.size}`);
+      }
+      tf.tidy(() => {
+        x.assign(tf.tensor(state.m[i], x.shape));
+        this.v[i].assign(tf.tensor(state.v[i], x.shape));
+      });
+    });
+    this.t = state.t;
   }
 
   /** Bytes of optimiser state (two moments per trainable value, float32). */

@@ -2,14 +2,33 @@
 
 /** mulberry32: a small, fast 32-bit generator; returns floats in [0, 1). */
 export function makeRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
+  const rng = new StatefulRng(seed);
+  return () => rng.next();
+}
+
+/** The same generator with its 32-bit state readable and settable, so a checkpoint can resume it exactly. */
+export class StatefulRng {
+  private a: number;
+
+  constructor(seed: number) {
+    this.a = seed >>> 0;
+  }
+
+  next(): number {
+    this.a = (this.a + 0x6d2b79f5) >>> 0;
+    let t = this.a;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  }
+
+  get state(): number {
+    return this.a;
+  }
+
+  set state(value: number) {
+    this.a = value >>> 0;
+  }
 }
 
 /** Fisher–Yates shuffle of a copy of `items`. */
