@@ -66,7 +66,7 @@ export class LaunchControl {
 
   /**
    * A run that waits for resume(). Its pid is unknown when the runner asks for it, so on a GPU
-   * machine its peak GPU memory cannot be sampled (docs/queue.md).
+   * machine its peak GPU memory cannot be sampled (docs/queue.md, "Pause").
    */
   private hold(callbacks: WorkerCallbacks): WorkerHandle {
     let start: StartMessage | null = null;
