@@ -45,7 +45,7 @@ describe('channel tables', () => {
   test('api names are unique and subscriptions are called on<Event>', () => {
     const names = [...Object.values(INVOKE_NAMES), ...Object.values(EVENT_NAMES)];
     assert.equal(new Set(names).size, names.length);
-    assert.deepEqual(sorted(EVENT_CHANNELS), sorted(['run:metrics', 'run:status', 'run:progress', 'experiment:status']));
+    assert.deepEqual(sorted(EVENT_CHANNELS), sorted(['run:metrics', 'run:status', 'run:progress', 'experiment:status', 'queue:changed']));
     for (const name of Object.values(EVENT_NAMES)) assert.match(name, /^on[A-Z]/);
   });
 });

@@ -200,7 +200,7 @@ describe('database file', () => {
     assert.deepEqual(read_versions(), [latest, MIGRATIONS.map((m) => m.version)]);
     with_store((store) => assert.deepEqual(store.listExperiments().map((e) => e.name), ['kept']), file);
     assert.deepEqual(read_versions(), [latest, MIGRATIONS.map((m) => m.version)]);
-    assert.deepEqual(table_names(file), ['experiments', 'lr_choices', 'metrics', 'results', 'runs', 'schema_migrations']);
+    assert.deepEqual(table_names(file), ['experiments', 'lr_choices', 'metrics', 'queue_items', 'queue_state', 'results', 'run_attempts', 'runs', 'schema_migrations']);
   });
 
   test('migrates a database left at an older version, keeping its data', () => {

@@ -5,8 +5,12 @@ import path from 'node:path';
 import type { ComparisonRequest } from '../shared/comparison_request';
 import type { EventChannel, EventMap } from '../shared/ipc';
 import { parseComparison, type Comparison } from './comparison/config';
+import { runsPerCell } from './comparison/protocol';
 import { preflight, resumeExperiment, runComparison, type RunnerEvents } from './comparison/runner';
 import { checkModelFolder } from './engine/models/load';
+import { estimatePlan } from './plan_estimate';
+import type { QueueRunner } from './queue/queue';
+import { retryRuns } from './queue/retry';
 import type { Store } from './store/store';
 import type { WorkerLauncher } from './worker/launch';
 
@@ -20,19 +24,22 @@ export interface ComparisonServiceOptions {
   emit: Emit;
 }
 
-export class ComparisonService {
+export class ComparisonService implements QueueRunner {
   private current: Promise<void> | null = null;
+  /** Comparisons and retries started by the queue (queue/queue.ts). */
+  private readonly queued = new Set<Promise<void>>();
 
   constructor(private readonly o: ComparisonServiceOptions) {}
 
   /** True while a comparison trains; runs share the device, so one comparison at a time. */
   get busy(): boolean {
-    return this.current !== null;
+    return this.current !== null || this.queued.size > 0;
   }
 
   /** Resolves when the comparison in progress (if any) has ended. */
   async whenIdle(): Promise<void> {
     await this.current;
+    while (this.queued.size) await Promise.all(this.queued);
   }
 
   /**
@@ -40,7 +47,7 @@ export class ComparisonService {
    * field), stores the experiment and its runs, and starts training them. Returns at once.
    */
   start(request: ComparisonRequest): { experimentId: number } {
-    if (this.current) throw new Error("comparison:start: field 'request': a comparison is already running; wait until it finishes");
+    if (this.busy) throw new Error("comparison:start: field 'request': a comparison is already running; add this one to the queue or wait until it finishes");
     const comparison = toComparison(request);
     checked('model', () => checkModelFolder(comparison.model));
     checked('request', () => preflight(comparison, comparison.model));
@@ -52,7 +59,7 @@ export class ComparisonService {
     });
     // runComparison stores the experiment and calls `planned` before its first await.
     if (!experimentId) throw new Error('comparison:start: the comparison was not stored');
-    this.track(experimentId, done);
+    this.trackCurrent(experimentId, done);
     return { experimentId };
   }
 
@@ -61,7 +68,7 @@ export class ComparisonService {
    * of its experiment's queue, in the background. Returns at once.
    */
   resume(runId: number): { experimentId: number } {
-    if (this.current) throw new Error("runs:resume: field 'id': a comparison is running; resume once it has finished");
+    if (this.busy) throw new Error("runs:resume: field 'id': a comparison is running; resume once it has finished");
     const run = this.o.store.getRun(runId);
     if (!run) throw new Error(`runs:resume: field 'id': run ${runId} does not exist`);
     if (run.status === 'done' || run.status === 'running') throw new Error(`runs:resume: field 'id': run ${runId} is ${run.status}; only a run that stopped can be resumed`);
@@ -72,17 +79,78 @@ export class ComparisonService {
       runId, artifactsRoot: this.o.artifactsRoot, launcher: this.o.launcher, events: this.forward(experiments, () => {}),
     });
     this.o.emit('experiment:status', { experimentId: run.experimentId, status: 'running' });
-    this.track(run.experimentId, done);
+    this.trackCurrent(run.experimentId, done);
     return { experimentId: run.experimentId };
   }
 
-  private track(experimentId: number, done: Promise<unknown>): void {
+  /** The comparison started by start() or resume(): the one the app waits for. */
+  private trackCurrent(experimentId: number, done: Promise<unknown>): void {
     this.current = done.then(
       () => this.finished(experimentId),
       (err: unknown) => this.finished(experimentId, err),
     ).finally(() => {
       this.current = null;
     });
+  }
+
+  /** The launcher the queue wraps to pause, cancel and place each item's workers. */
+  get launcher(): WorkerLauncher {
+    return this.o.launcher;
+  }
+
+  /** Checks a request as start() does, without storing it: its run count and estimated time. */
+  plan(request: ComparisonRequest): { runs: number; estimateSeconds: number | null } {
+    const comparison = toComparison(request);
+    checked('model', () => checkModelFolder(comparison.model));
+    const { cells } = checked('request', () => preflight(comparison, comparison.model));
+    const runs = cells.reduce((n, cell) => n + runsPerCell(comparison, cell), 0);
+    let estimateSeconds: number | null = null;
+    try {
+      estimateSeconds = estimatePlan(request, this.o.store.listRuns({ status: 'done' })).seconds;
+    } catch {
+      // The estimate is a help, not a check: the request has passed the checks above.
+    }
+    return { runs, estimateSeconds: Number.isFinite(estimateSeconds) ? estimateSeconds : null };
+  }
+
+  /** Stores and starts a comparison for the queue, its workers started by `launcher`. */
+  launch(request: ComparisonRequest, launcher: WorkerLauncher): { experimentId: number; done: Promise<void> } {
+    const comparison = toComparison(request);
+    let experimentId = 0;
+    const done = runComparison(comparison, this.o.store, {
+      modelDir: comparison.model, artifactsRoot: this.o.artifactsRoot, launcher,
+      events: this.forward(new Map(), (id) => (experimentId = id)),
+    });
+    if (!experimentId) {
+      void done.catch(() => {});
+      throw new Error('queue: the comparison was not stored');
+    }
+    return { experimentId, done: this.track(done, experimentId) };
+  }
+
+  /** Trains the failed runs `runIds` of an experiment again, as queue item `itemId`. */
+  retry(experimentId: number, runIds: number[], itemId: number, launcher: WorkerLauncher): Promise<void> {
+    const experiments = new Map<number, number>();
+    this.o.store.setExperimentStatus(experimentId, 'running');
+    this.o.emit('experiment:status', { experimentId, status: 'running' });
+    const done = retryRuns(this.o.store, experimentId, runIds, {
+      launcher, artifactsRoot: this.o.artifactsRoot, itemId, events: this.forward(experiments, () => {}),
+    });
+    return this.track(done, experimentId);
+  }
+
+  /** Counts a queued comparison as busy until it ends, then reports how it ended. */
+  private track(done: Promise<unknown>, experimentId: number): Promise<void> {
+    const settled: Promise<void> = done.then(
+      () => this.finished(experimentId),
+      (err: unknown) => {
+        this.finished(experimentId, err);
+        throw err;
+      },
+    );
+    const watched: Promise<void> = settled.catch(() => {}).finally(() => this.queued.delete(watched));
+    this.queued.add(watched);
+    return settled;
   }
 
   private forward(experiments: Map<number, number>, planned: (experimentId: number) => void): RunnerEvents {

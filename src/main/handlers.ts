@@ -17,6 +17,7 @@ import { METHODS } from './engine/peft/registry';
 import type { Store } from './store/store';
 import { exploreInfo, exploreRows, methodCapabilities, renderView, saveExport } from './explorer';
 import { estimatePlan } from './plan_estimate';
+import type { ComparisonQueue } from './queue/queue';
 
 /** One handler per invoke channel: leaving one out is a compile error. */
 export type Handlers = {
@@ -31,9 +32,15 @@ export interface HandlerDeps {
   comparisons: Pick<ComparisonService, 'start' | 'resume' | 'busy'>;
   /** The database file, shown to the user. */
   dbPath: string;
+  /** The queue of comparisons; without it the queue channels answer that there is none. */
+  queue?: Pick<ComparisonQueue, 'snapshot' | 'add' | 'move' | 'pause' | 'resume' | 'cancel' | 'retry' | 'setDevice'>;
 }
 
-export function makeHandlers({ store, comparisons, dbPath }: HandlerDeps): Handlers {
+export function makeHandlers({ store, comparisons, dbPath, queue }: HandlerDeps): Handlers {
+  const q = () => {
+    if (!queue) throw new Error('queue: this window has no queue of comparisons');
+    return queue;
+  };
   return {
     'experiments:list': () => store.listExperiments(),
     'runs:list': (req) => store.listRuns(req.experimentId === undefined ? {} : { experimentId: req.experimentId }),
@@ -55,6 +62,14 @@ export function makeHandlers({ store, comparisons, dbPath }: HandlerDeps): Handl
     'explore:save': (req) => saveExport(req),
     'explore:info': () => exploreInfo(dbPath),
     'runs:resume': (req) => comparisons.resume(req.id),
+    'queue:list': () => q().snapshot(),
+    'queue:add': (req) => q().add(req),
+    'queue:move': (req) => q().move(req.id, req.to),
+    'queue:pause': () => q().pause(),
+    'queue:resume': () => q().resume(),
+    'queue:cancel': (req) => q().cancel(req.id),
+    'queue:retry': (req) => q().retry(req),
+    'queue:device': (req) => q().setDevice(req.id, req.device),
   };
 }
 

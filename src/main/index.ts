@@ -5,6 +5,8 @@ import { app, BrowserWindow, dialog, session, type WebContents } from 'electron'
 import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ComparisonService } from './comparisons';
+import { queueDevices } from './queue/devices';
+import { ComparisonQueue } from './queue/queue';
 import { isOwnRenderer } from './handlers';
 import { broadcast, registerIpc } from './ipc';
 import { Store, defaultDbPath } from './store/store';
@@ -119,7 +121,9 @@ async function main(): Promise<void> {
     artifactsRoot: join(dirname(store.path), 'artifacts', basename(store.path).replace(/\.[^.]+$/, '')),
     emit: (channel, payload) => broadcast(channel, payload, url),
   });
-  const unregisterIpc = registerIpc({ store, comparisons, dbPath: store.path }, url);
+  const queue = new ComparisonQueue({ store, runner: comparisons, devices: queueDevices(), emit: (channel, payload) => broadcast(channel, payload, url) });
+  queue.open();
+  const unregisterIpc = registerIpc({ store, comparisons, dbPath: store.path, queue }, url);
   app.on('will-quit', () => {
     unregisterIpc();
     // A run still training ends with the app; its worker's exit is still recorded, so the store stays open.

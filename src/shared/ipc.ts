@@ -7,6 +7,10 @@ import type { ExperimentRecord, MetricPoint, ResultRow, RunRecord, RunStatus } f
 import {
   checkRenderTable, checkSaveFile, type ExploreRow, type MethodCapability, type PlanEstimate, type RenderTableReq, type SaveFileReq,
 } from './explorer_ipc';
+import {
+  checkQueueAdd, checkQueueDevice, checkQueueId, checkQueueMove, checkQueueRetry,
+  type QueueAddReq, type QueueDeviceReq, type QueueMoveReq, type QueueRetryReq, type QueueSnapshot,
+} from './queue_ipc';
 
 /** A PEFT method as the registry describes it, for the New comparison form. */
 export interface MethodInfo {
@@ -79,6 +83,21 @@ export interface InvokeMap {
   'explore:info': { req: void; res: { exportDir: string } };
   /** Continues a run that stopped from its last checkpoint, then the rest of its experiment, in the background. */
   'runs:resume': { req: { id: number }; res: { experimentId: number } };
+  /** The queue: waiting items in order, running ones, the last finished; whether it is paused. */
+  'queue:list': { req: void; res: QueueSnapshot };
+  /** Checks a comparison as comparison:start does and puts it at the end of the queue. */
+  'queue:add': { req: QueueAddReq; res: { itemId: number } };
+  /** Moves a waiting item to another place among the waiting ones. */
+  'queue:move': { req: QueueMoveReq; res: QueueSnapshot };
+  /** Starts no new run or item; runs in flight finish. */
+  'queue:pause': { req: void; res: QueueSnapshot };
+  'queue:resume': { req: void; res: QueueSnapshot };
+  /** Removes a waiting item, or stops a running one (its unfinished runs fail, "cancelled by the user"). */
+  'queue:cancel': { req: { id: number }; res: QueueSnapshot };
+  /** Queues the failed runs of an experiment as a new attempt; the failed records are kept. */
+  'queue:retry': { req: QueueRetryReq; res: { itemId: number } };
+  /** Assigns a waiting item to a device (a GPU index or 'cpu'). */
+  'queue:device': { req: QueueDeviceReq; res: QueueSnapshot };
 }
 
 /** Events pushed from main to the renderer. */
@@ -91,6 +110,8 @@ export interface EventMap {
   'run:progress': { runId: number; experimentId: number; phase: RunPhase; step: number; totalSteps: number; loss?: number };
   /** A comparison finished (or was refused at start). */
   'experiment:status': { experimentId: number; status: ExperimentRecord['status'] };
+  /** The queue changed (an item added, moved, started, ended; paused or resumed). */
+  'queue:changed': QueueSnapshot;
 }
 
 export type InvokeChannel = keyof InvokeMap;
@@ -117,6 +138,14 @@ export const INVOKE_NAMES = {
   'explore:save': 'saveExport',
   'explore:info': 'exploreInfo',
   'runs:resume': 'resumeRun',
+  'queue:list': 'listQueue',
+  'queue:add': 'addToQueue',
+  'queue:move': 'moveQueueItem',
+  'queue:pause': 'pauseQueue',
+  'queue:resume': 'resumeQueue',
+  'queue:cancel': 'cancelQueueItem',
+  'queue:retry': 'retryFailedRuns',
+  'queue:device': 'setQueueDevice',
 } as const satisfies { [K in InvokeChannel]: string };
 
 /** The name under which `window.api` exposes the subscription to each event channel. */
@@ -125,6 +154,7 @@ export const EVENT_NAMES = {
   'run:status': 'onRunStatus',
   'run:progress': 'onRunProgress',
   'experiment:status': 'onExperimentStatus',
+  'queue:changed': 'onQueueChanged',
 } as const satisfies { [K in EventChannel]: `on${string}` };
 
 /** What the preload exposes as `window.api`. Subscriptions return their unsubscribe function. */
@@ -203,6 +233,14 @@ export const VALIDATORS: Validators = {
     const fields = fieldsOf('runs:resume', payload, ['id']);
     return { id: requiredId('runs:resume', fields, 'id') };
   },
+  'queue:list': noFields('queue:list'),
+  'queue:add': checkQueueAdd,
+  'queue:move': checkQueueMove,
+  'queue:pause': noFields('queue:pause'),
+  'queue:resume': noFields('queue:resume'),
+  'queue:cancel': checkQueueId('queue:cancel'),
+  'queue:retry': checkQueueRetry,
+  'queue:device': checkQueueDevice,
 };
 
 function noFields(channel: string): (payload: unknown) => void {

@@ -120,6 +120,40 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE runs ADD COLUMN resumes INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    // The app's queue of comparisons: its order, the device each item is assigned to, and
+    // whether the queue is paused, so all of it survives a restart. run_attempts links a run
+    // re-queued by a retry to the failed run it repeats (the failed run's record is kept).
+    version: 5,
+    up: `
+      CREATE TABLE queue_items (
+        id INTEGER PRIMARY KEY,
+        position INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('comparison', 'retry')),
+        name TEXT NOT NULL,
+        payload TEXT NOT NULL,           -- JSON: the comparison request, or {experimentId, runIds}
+        device TEXT NOT NULL,            -- 'cpu' or a GPU index ('0', '1', ...)
+        status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed', 'cancelled', 'interrupted')),
+        experiment_id INTEGER REFERENCES experiments(id) ON DELETE SET NULL,
+        estimate_seconds REAL,           -- the plan's estimate when the item was queued
+        reason TEXT,
+        created_at TEXT NOT NULL,
+        started_at TEXT,
+        finished_at TEXT
+      );
+      CREATE INDEX queue_items_by_status ON queue_items (status, position);
+      CREATE TABLE queue_state (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        paused INTEGER NOT NULL CHECK (paused IN (0, 1))
+      );
+      INSERT INTO queue_state (id, paused) VALUES (1, 0);
+      CREATE TABLE run_attempts (
+        run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+        retry_of INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        queue_item_id INTEGER REFERENCES queue_items(id) ON DELETE SET NULL
+      );
+    `,
+  },
 ];
 
 export function latestVersion(migrations: readonly Migration[] = MIGRATIONS): number {

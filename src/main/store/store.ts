@@ -8,6 +8,7 @@ import type {
   EnvironmentSnapshot, ExperimentRecord, LrChoice, MetricPoint, RunRecord, RunResult, RunRole, RunSpec, RunStatus,
 } from '../../shared/types';
 import { applyMigrations } from './migrations';
+import { QueueStore } from './queue_store';
 import { acquireWriterLock, type WriterLock } from './writer_lock';
 
 type ExperimentStatus = ExperimentRecord['status'];
@@ -140,6 +141,7 @@ export class Store {
   private readonly statements = new Map<string, Database.Statement>();
   /** Taken at the first write, so readers (`peft-bench runs`, the app's pages) never wait on it. */
   private writer: WriterLock | null = null;
+  private queueTables: QueueStore | null = null;
 
   private constructor(
     private readonly db: Database.Database,
@@ -336,6 +338,14 @@ export class Store {
       task: String(r.task), method: String(r.method), learningRate: Number(r.learning_rate),
       validationScore: Number(r.validation_score), candidates: Number(r.candidates), chosenAt: String(r.chosen_at),
     }));
+  }
+
+  // -- queue ------------------------------------------------------------------------------
+
+  /** The app's queue of comparisons (queue_store.ts), through this store's statements and writer lock. */
+  get queue(): QueueStore {
+    this.queueTables ??= new QueueStore((text) => this.sql(text), (fn) => this.db.transaction(fn)());
+    return this.queueTables;
   }
 
   // -- metrics ----------------------------------------------------------------------------

@@ -4,7 +4,7 @@
 import type { ExperimentRecord, RunRecord } from '../../../shared/types';
 import { errorMessage, getApi } from './api';
 
-export type Page = 'experiments' | 'new' | 'live' | 'results' | 'explorer' | 'methods';
+export type Page = 'experiments' | 'new' | 'live' | 'results' | 'explorer' | 'methods' | 'queue';
 
 export const PAGES: { id: Page; title: string }[] = [
   { id: 'experiments', title: 'Experiments' },
@@ -13,10 +13,11 @@ export const PAGES: { id: Page; title: string }[] = [
   { id: 'results', title: 'Results' },
   { id: 'explorer', title: 'Explorer' },
   { id: 'methods', title: 'Methods' },
+  { id: 'queue', title: 'Queue' },
 ];
 
 /** Pages that show every experiment, so they need none selected. */
-export const GLOBAL_PAGES: Page[] = ['new', 'explorer', 'methods'];
+export const GLOBAL_PAGES: Page[] = ['new', 'explorer', 'methods', 'queue'];
 
 export class Workbench {
   page = $state<Page>('experiments');

@@ -1,0 +1,114 @@
+// Retry: the failed runs of an experiment trained again as a new attempt. Each gets a new run
+// record with the same spec (the failed record is kept, linked by run_attempts); when a retried
+// sweep lets a task × method choose its learning rate at last, the protocol goes on with the
+// chosen rate's other seeds, as the runner would have.
+import path from 'node:path';
+import type { RunRecord } from '../../shared/types';
+import type { Comparison } from '../comparison/config';
+import { chooseRate, seedRuns, type PlannedRun } from '../comparison/protocol';
+import { preflight, type RunnerEvents, type RunOutcome } from '../comparison/runner';
+import { makePool, workerCount } from '../comparison/workers';
+import { taskName } from '../engine/data/tasks';
+import { sampleGpuMemory } from '../engine/measure/nvidia_smi';
+import type { Store } from '../store/store';
+import type { WorkerLauncher } from '../worker/launch';
+import type { WorkerMessage } from '../worker/protocol';
+
+export interface RetryOptions {
+  launcher: WorkerLauncher;
+  artifactsRoot: string;
+  /** The queue item the attempt belongs to. */
+  itemId: number | null;
+  events?: RunnerEvents;
+}
+
+/** The runs of an experiment that failed (or were interrupted) and have not been retried yet. */
+export function retryableRuns(store: Store, experimentId: number): RunRecord[] {
+  const retried = store.queue.retriedRuns(experimentId);
+  return store.listRuns({ experimentId }).filter((r) => (r.status === 'failed' || r.status === 'interrupted') && !retried.has(r.id));
+}
+
+/** Trains `runIds` of `experimentId` again; resolves with how many of the new attempts failed. */
+export async function retryRuns(store: Store, experimentId: number, runIds: number[], o: RetryOptions): Promise<{ failed: number; runs: number }> {
+  const experiment = store.getExperiment(experimentId);
+  if (!experiment) throw new Error(`experiment ${experimentId} does not exist`);
+  const c = experiment.config as Comparison;
+  const { cells } = preflight(c, c.model);
+  const old = runIds.map((id) => store.getRun(id)).filter((r): r is RunRecord => r !== null && r.experimentId === experimentId);
+  const planned: { id: number; run: PlannedRun }[] = [];
+  const pool = makePool(workerCount(c.workers, c.backend, old.length));
+  let failed = 0;
+  const runAll = (runs: { run: PlannedRun; retryOf: number | null }[]) => {
+    const mine = runs.map(({ run, retryOf }) => {
+      const id = store.createRun(experimentId, run.spec, run.role);
+      if (retryOf !== null) store.queue.linkAttempt(id, retryOf, o.itemId);
+      return { id, run };
+    });
+    planned.push(...mine);
+    o.events?.planned?.(experimentId, planned, planned.length);
+    return Promise.all(mine.map(({ id, run }) => pool(async () => {
+      const outcome = await runInWorker(store, id, run, c, o);
+      if (outcome.status === 'failed') failed++;
+      o.events?.ended?.(id, outcome);
+      return outcome;
+    })));
+  };
+  const cellOf = (r: RunRecord) => cells.find((cell) => taskName(cell.task) === r.task && cell.method === r.method);
+  await runAll(old.flatMap((r) => {
+    const cell = cellOf(r);
+    return cell ? [{ run: { spec: r.spec, task: cell.task, role: r.role }, retryOf: r.id }] : [];
+  }));
+  // A cell whose sweep had failed entirely can choose its rate now, and train the other seeds.
+  const swept = new Set(old.filter((r) => r.role === 'sweep').map((r) => `${r.task}\u0000${r.method}`));
+  const chosen = new Set(store.lrChoices(experimentId).map((l) => `${l.task}\u0000${l.method}`));
+  await Promise.all(cells.filter((cell) => swept.has(`${taskName(cell.task)}\u0000${cell.method}`) && !chosen.has(`${taskName(cell.task)}\u0000${cell.method}`)).map(async (cell) => {
+    const sweep = store.listRuns({ experimentId }).filter((r) => r.role === 'sweep' && r.task === taskName(cell.task) && r.method === cell.method);
+    const choice = chooseRate(sweep.map((r) => ({ learningRate: r.learningRate, validationScore: r.status === 'done' ? (r.result?.validationScore ?? null) : null })));
+    if (!choice) return;
+    store.setLrChoice(experimentId, { task: taskName(cell.task), method: cell.method, ...choice, candidates: cell.learningRates.length });
+    o.events?.chosen?.(taskName(cell.task), cell.method, choice.learningRate);
+    await runAll(seedRuns(c, cell, c.model, choice.learningRate).map((run) => ({ run, retryOf: null })));
+  }));
+  const retried = store.queue.retriedRuns(experimentId);
+  const current = store.listRuns({ experimentId }).filter((r) => !retried.has(r.id));
+  store.setExperimentStatus(experimentId, current.some((r) => r.status === 'done') ? 'done' : 'failed');
+  return { failed, runs: planned.length };
+}
+
+/** One run in its own worker, stored first and then reported, as the comparison runner does. */
+function runInWorker(store: Store, runId: number, run: PlannedRun, c: Comparison, o: RetryOptions): Promise<RunOutcome> {
+  return new Promise((resolve) => {
+    let ended = false;
+    let gpu: { stop(): number | null } | null = null;
+    const end = (outcome: RunOutcome) => {
+      if (ended) return;
+      ended = true;
+      const peakGpuBytes = gpu?.stop() ?? null;
+      if (outcome.status === 'done') store.finishRun(runId, { ...outcome.result, peakGpuBytes });
+      else store.failRun(runId, outcome.reason);
+      resolve(outcome);
+    };
+    const onMessage = (msg: WorkerMessage) => {
+      if (ended) return;
+      try {
+        if (msg.type === 'started') {
+          store.startRun(runId, msg.env);
+          // Sampled from here on: a run held by a pause has no process (no pid) before it starts.
+          gpu ??= sampleGpuMemory(child.pid ?? 0);
+        } else if (msg.type === 'metrics') store.addMetrics(runId, msg.points);
+      } catch (err) {
+        child.kill();
+        end({ status: 'failed', reason: `the store refused the worker's ${msg.type} message: ${(err as Error).message}` });
+        return;
+      }
+      o.events?.message?.(runId, msg);
+      if (msg.type === 'done') end({ status: 'done', result: msg.result });
+      else if (msg.type === 'failed') end({ status: 'failed', reason: msg.reason });
+    };
+    const child = o.launcher({ message: onMessage, exit: (reason) => end({ status: 'failed', reason }) });
+    child.send({
+      type: 'start', backend: c.backend,
+      input: { spec: run.spec, task: run.task, artifactsDir: path.join(o.artifactsRoot, `run-${runId}`) },
+    });
+  });
+}
