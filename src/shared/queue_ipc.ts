@@ -33,6 +33,8 @@ export interface DeviceOption {
 }
 
 export interface QueueSnapshot {
+  /** Rises with every snapshot main makes: an answer that arrives after a newer event is older, and ignored. */
+  version: number;
   paused: boolean;
   /** Waiting items in the order they will start, then running ones, then the last finished ones. */
   items: QueueItem[];

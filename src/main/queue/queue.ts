@@ -50,6 +50,8 @@ export class ComparisonQueue {
     this.pump();
   }
 
+  private version = 0;
+
   snapshot(): QueueSnapshot {
     const items: QueueItem[] = [];
     let finished = 0;
@@ -57,7 +59,7 @@ export class ComparisonQueue {
       if (item.status !== 'queued' && item.status !== 'running' && ++finished > KEEP_FINISHED) continue;
       items.push(item);
     }
-    return { paused: this.o.store.queue.paused(), items, devices: this.o.devices };
+    return { version: ++this.version, paused: this.o.store.queue.paused(), items, devices: this.o.devices };
   }
 
   /** Checks the comparison (an error names the field) and puts it at the end of the queue. */
