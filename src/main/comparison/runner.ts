@@ -129,7 +129,10 @@ function storedOutcome(store: Store, runId: number): RunOutcome | null {
   return null;
 }
 
-function runInWorker(runId: number, run: PlannedRun, c: Comparison, store: Store, opts: RunnerOptions): Promise<RunOutcome> {
+/** One run in its own worker: stored first, then reported; continues from its checkpoint when it was queued again after stopping. */
+export function runInWorker(
+  runId: number, run: PlannedRun, c: Comparison, store: Store, opts: Pick<RunnerOptions, 'artifactsRoot' | 'events' | 'launcher'>,
+): Promise<RunOutcome> {
   const artifactsDir = path.join(opts.artifactsRoot, `run-${runId}`);
   // A run queued again after it stopped continues from its checkpoint; a new run starts clean.
   const resume = (store.getRun(runId)?.resumes ?? 0) > 0;
@@ -138,6 +141,7 @@ function runInWorker(runId: number, run: PlannedRun, c: Comparison, store: Store
   const storedUpTo = store.lastMetricStep(runId);
   return new Promise((resolve) => {
     let ended = false;
+    let gpu: { stop(): number | null } | null = null;
     const end = (outcome: RunOutcome) => {
       if (ended) return;
       ended = true;
@@ -157,8 +161,11 @@ function runInWorker(runId: number, run: PlannedRun, c: Comparison, store: Store
       const msg: WorkerMessage = received.type === 'metrics' ? { type: 'metrics', points: received.points.filter((p) => p.step > storedUpTo) } : received;
       if (msg.type === 'metrics' && msg.points.length === 0) return;
       try {
-        if (msg.type === 'started') store.startRun(runId, msg.env);
-        else if (msg.type === 'metrics') store.addMetrics(runId, msg.points);
+        if (msg.type === 'started') {
+          store.startRun(runId, msg.env);
+          // Sampled from here on: a run held back (a paused queue) has no process before it starts.
+          gpu ??= sampleGpuMemory(child.pid ?? 0);
+        } else if (msg.type === 'metrics') store.addMetrics(runId, msg.points);
       } catch (err) {
         child.kill();
         end({ status: 'failed', reason: `the store refused the worker's ${msg.type} message: ${(err as Error).message}` });
@@ -169,7 +176,6 @@ function runInWorker(runId: number, run: PlannedRun, c: Comparison, store: Store
       else if (msg.type === 'failed') end({ status: 'failed', reason: msg.reason });
     };
     const child = (opts.launcher ?? forkLauncher())({ message: onMessage, exit: (reason) => end({ status: 'failed', reason }) });
-    const gpu = sampleGpuMemory(child.pid ?? 0);
     const start: StartMessage = {
       type: 'start',
       backend: c.backend,

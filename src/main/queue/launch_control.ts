@@ -64,10 +64,7 @@ export class LaunchControl {
     return child;
   }
 
-  /**
-   * A run that waits for resume(). Its pid is unknown when the runner asks for it, so on a GPU
-   * machine its peak GPU memory cannot be sampled (docs/queue.md, "Pause").
-   */
+  /** A run that waits for resume(); its process (and pid) exists only from then on. */
   private hold(callbacks: WorkerCallbacks): WorkerHandle {
     let start: StartMessage | null = null;
     let real: WorkerHandle | null = null;

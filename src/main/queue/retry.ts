@@ -2,17 +2,14 @@
 // record with the same spec (the failed record is kept, linked by run_attempts); when a retried
 // sweep lets a task × method choose its learning rate at last, the protocol goes on with the
 // chosen rate's other seeds, as the runner would have.
-import path from 'node:path';
 import type { RunRecord } from '../../shared/types';
 import type { Comparison } from '../comparison/config';
 import { chooseRate, seedRuns, type PlannedRun } from '../comparison/protocol';
-import { preflight, type RunnerEvents, type RunOutcome } from '../comparison/runner';
+import { preflight, runInWorker, type RunnerEvents } from '../comparison/runner';
 import { makePool, workerCount } from '../comparison/workers';
 import { taskName } from '../engine/data/tasks';
-import { sampleGpuMemory } from '../engine/measure/nvidia_smi';
 import type { Store } from '../store/store';
 import type { WorkerLauncher } from '../worker/launch';
-import type { WorkerMessage } from '../worker/protocol';
 
 export interface RetryOptions {
   launcher: WorkerLauncher;
@@ -47,7 +44,7 @@ export async function retryRuns(store: Store, experimentId: number, runIds: numb
     planned.push(...mine);
     o.events?.planned?.(experimentId, planned, planned.length);
     return Promise.all(mine.map(({ id, run }) => pool(async () => {
-      const outcome = await runInWorker(store, id, run, c, o);
+      const outcome = await runInWorker(id, run, c, store, o);
       if (outcome.status === 'failed') failed++;
       o.events?.ended?.(id, outcome);
       return outcome;
@@ -73,42 +70,4 @@ export async function retryRuns(store: Store, experimentId: number, runIds: numb
   const current = store.listRuns({ experimentId }).filter((r) => !retried.has(r.id));
   store.setExperimentStatus(experimentId, current.some((r) => r.status === 'done') ? 'done' : 'failed');
   return { failed, runs: planned.length };
-}
-
-/** One run in its own worker, stored first and then reported, as the comparison runner does. */
-function runInWorker(store: Store, runId: number, run: PlannedRun, c: Comparison, o: RetryOptions): Promise<RunOutcome> {
-  return new Promise((resolve) => {
-    let ended = false;
-    let gpu: { stop(): number | null } | null = null;
-    const end = (outcome: RunOutcome) => {
-      if (ended) return;
-      ended = true;
-      const peakGpuBytes = gpu?.stop() ?? null;
-      if (outcome.status === 'done') store.finishRun(runId, { ...outcome.result, peakGpuBytes });
-      else store.failRun(runId, outcome.reason);
-      resolve(outcome);
-    };
-    const onMessage = (msg: WorkerMessage) => {
-      if (ended) return;
-      try {
-        if (msg.type === 'started') {
-          store.startRun(runId, msg.env);
-          // Sampled from here on: a run held by a pause has no process (no pid) before it starts.
-          gpu ??= sampleGpuMemory(child.pid ?? 0);
-        } else if (msg.type === 'metrics') store.addMetrics(runId, msg.points);
-      } catch (err) {
-        child.kill();
-        end({ status: 'failed', reason: `the store refused the worker's ${msg.type} message: ${(err as Error).message}` });
-        return;
-      }
-      o.events?.message?.(runId, msg);
-      if (msg.type === 'done') end({ status: 'done', result: msg.result });
-      else if (msg.type === 'failed') end({ status: 'failed', reason: msg.reason });
-    };
-    const child = o.launcher({ message: onMessage, exit: (reason) => end({ status: 'failed', reason }) });
-    child.send({
-      type: 'start', backend: c.backend,
-      input: { spec: run.spec, task: run.task, artifactsDir: path.join(o.artifactsRoot, `run-${runId}`) },
-    });
-  });
 }
