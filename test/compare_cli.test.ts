@@ -113,6 +113,8 @@ test('the protocol: sweep on the first seed, the chosen rate on the others, reco
   assert.equal(md.code, 0, md.err);
   assert.match(md.out, new RegExp(`\\| lora_qv \\| [0-9.]+ ± [0-9.]+ \\[lr ${best.learningRate}, n=2\\]`));
   assert.match(cli('report', '1', '--db', protoDb, '--format', 'csv').out, /^method,colours \(accuracy\),mean/);
+  // The bar to clear: always answering the most frequent training label, on the same test examples.
+  assert.match(md.out, /\| majority class \| \d+\.\d\d \| — \|/);
   assert.match(cli('report', '1', '--db', protoDb, '--format', 'latex').out, /\\begin\{tabular\}/);
   assert.notEqual(cli('report', '1', '--db', protoDb, '--format', 'docx').code, 0);
   // The study's published rows of the same methods, from resources/reference.

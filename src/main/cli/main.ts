@@ -6,7 +6,6 @@ import type { BackendName } from '../../shared/types';
 import { readComparisonFile } from '../comparison/config';
 import { runComparison } from '../comparison/runner';
 import { initBackend } from '../engine/backend';
-import { summariseCells } from '../comparison/summary';
 import { DEFAULT_MODEL_NAME, ensureDefaultModel } from '../engine/models/default_model';
 import { Store, defaultDbPath } from '../store/store';
 import { EXPORT_USAGE, exportCommand } from './export';
@@ -15,7 +14,7 @@ import { Progress } from './progress';
 import { publishedTable5 } from '../comparison/reference';
 import { workerCount } from '../comparison/workers';
 import { REPORT_FORMATS, type ReportFormat } from './format';
-import { experimentReport, runDetail, runsTable } from './report';
+import { runDetail, runsTable, storedReport } from './report';
 import { artifactsRootFor, recoverAtStart, resume } from './resume';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
@@ -80,7 +79,7 @@ export async function main(argv: string[]): Promise<number> {
       const id = positiveId(arg, 'EXPERIMENT');
       if (!store.getExperiment(id)) throw new Error(`experiment ${id} is not in ${db}; list runs with \`peft-bench runs\``);
       const reference = values['with-reference'] ? publishedTable5() : null;
-      return print(experimentReport(summariseCells(store.listRuns({ experimentId: id }), store.lrChoices(id)), format as ReportFormat, reference), 0);
+      return print(storedReport(store, id, format as ReportFormat, reference), 0);
     }
     if (command === 'show') {
       const run = store.getRun(positiveId(arg, 'RUN'));
@@ -122,7 +121,7 @@ async function compare(
       },
     });
     const runs = store.listRuns({ experimentId });
-    const report = experimentReport(summariseCells(runs, store.lrChoices(experimentId)), format);
+    const report = storedReport(store, experimentId, format);
     if (format === 'json') {
       process.stdout.write(JSON.stringify({ experimentId, report: JSON.parse(report), runs }, null, 2) + '\n');
     } else {

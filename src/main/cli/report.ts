@@ -2,7 +2,10 @@
 // efficiency relative to full fine-tuning) and the views of `runs` and `show`.
 import type { PublishedRow } from '../comparison/reference';
 import type { RunRecord } from '../../shared/types';
-import { summariseMethods, type CellSummary, type MethodSummary } from '../comparison/summary';
+import { majorityBaselines } from '../comparison/baselines';
+import type { Comparison } from '../comparison/config';
+import { summariseCells, summariseMethods, type CellSummary, type MethodSummary } from '../comparison/summary';
+import type { Store } from '../store/store';
 import { verdict, type PairedTest } from '../comparison/stats';
 import { fmtBytes, fmtCount, fmtRate, renderTable, table, type ReportFormat } from './format';
 
@@ -21,10 +24,17 @@ function testCell(t: PairedTest | null): string {
   return `${verdict(t)}${p}`;
 }
 
-export function table4(cells: CellSummary[], format: Exclude<ReportFormat, 'json'>, title = 'Table 4: test score over seeds (mean ± 95% t-interval)'): string {
+export function table4(
+  cells: CellSummary[], format: Exclude<ReportFormat, 'json'>, baselines = new Map<string, number | null>(),
+  title = 'Table 4: test score over seeds (mean ± 95% t-interval)',
+): string {
   const tasks = [...new Set(cells.map((c) => c.task))];
   const methods = summariseMethods(cells);
   const headers = ['method:', ...tasks.map((t) => `${t} (${cells.find((c) => c.task === t)!.metric})`), 'mean', 'vs full:', 'vs best:'];
+  const baseline = tasks.map((t) => baselines.get(t) ?? null);
+  const baselineRow = baseline.some((b) => b !== null)
+    ? [['majority class', ...baseline.map((b) => (b === null ? '—' : scoreCell(b, NaN))), '—', '—', '—']]
+    : [];
   const rows = methods.map((m) => [
     m.method,
     ...tasks.map((t) => {
@@ -34,7 +44,7 @@ export function table4(cells: CellSummary[], format: Exclude<ReportFormat, 'json
     scoreCell(m.aggregate.mean, m.aggregate.ci95),
     testCell(m.vsFull), testCell(m.vsBest),
   ]);
-  return renderTable(format, title, headers, rows);
+  return renderTable(format, title, headers, [...baselineRow, ...rows]);
 }
 
 export function table5(cells: CellSummary[], format: Exclude<ReportFormat, 'json'>, title = 'Table 5: efficiency, throughput as % of full fine-tuning'): string {
@@ -66,17 +76,34 @@ export function referenceTable(rows: PublishedRow[], methods: string[], format: 
   return shown.length ? renderTable(format, title, headers, cells) : `${title}: none of this experiment's methods is in it`;
 }
 
+export interface ReportExtras {
+  /** task → majority-class test score (null: not a classification task). */
+  baselines?: Map<string, number | null>;
+  /** The study's published Table 5, to print beside ours. */
+  reference?: PublishedRow[] | null;
+}
+
+/** The report of a stored experiment: its tables with the tasks' majority-class baselines. */
+export function storedReport(store: Store, experimentId: number, format: ReportFormat, reference: PublishedRow[] | null = null): string {
+  const runs = store.listRuns({ experimentId });
+  const config = store.getExperiment(experimentId)?.config as Comparison | undefined;
+  const baselines = config ? majorityBaselines(config, runs) : new Map<string, number | null>();
+  return experimentReport(summariseCells(runs, store.lrChoices(experimentId)), format, { baselines, reference });
+}
+
 /** Both tables (and, asked for, the study's published rows), or their numbers as JSON. */
-export function experimentReport(cells: CellSummary[], format: ReportFormat, reference: PublishedRow[] | null = null): string {
+export function experimentReport(cells: CellSummary[], format: ReportFormat, extras: ReportExtras = {}): string {
+  const reference = extras.reference ?? null;
+  const baselines = extras.baselines ?? new Map<string, number | null>();
   const methods = [...new Set(cells.map((c) => c.method))];
   if (format === 'json') {
     const summary = summariseMethods(cells).map((m) => ({ ...m, cells: [...m.cells.values()].map(cellJson) }));
     const published = reference?.filter((r) => methods.includes(r.method));
-    return JSON.stringify({ cells: cells.map(cellJson), methods: summary, ...(published ? { published } : {}) }, null, 2);
+    return JSON.stringify({ cells: cells.map(cellJson), methods: summary, baselines: Object.fromEntries(baselines), ...(published ? { published } : {}) }, null, 2);
   }
   const f = format === 'tex' ? 'latex' : format;
   if (!cells.length) return 'no finished runs to report';
-  const ours = `${table4(cells, f)}\n\n${table5(cells, f)}`;
+  const ours = `${table4(cells, f, baselines)}\n\n${table5(cells, f)}`;
   return reference ? `${ours}\n\n${referenceTable(reference, methods, f)}` : ours;
 }
 

@@ -4,11 +4,10 @@
 import path from 'node:path';
 import type { BackendName } from '../../shared/types';
 import { resumeExperiment } from '../comparison/runner';
-import { summariseCells } from '../comparison/summary';
 import { Store } from '../store/store';
 import type { ReportFormat } from './format';
 import { Progress } from './progress';
-import { experimentReport } from './report';
+import { storedReport } from './report';
 
 /** Where runs of the database `db` keep their files (run-<id>/delta.safetensors, checkpoints/). */
 export function artifactsRootFor(db: string): string {
@@ -44,7 +43,7 @@ export async function resume(runId: number, db: string, backend: BackendName | u
       },
     });
     const runs = store.listRuns({ experimentId });
-    const report = experimentReport(summariseCells(runs, store.lrChoices(experimentId)), format);
+    const report = storedReport(store, experimentId, format);
     if (format === 'json') process.stdout.write(JSON.stringify({ experimentId, report: JSON.parse(report), runs }, null, 2) + '\n');
     else process.stdout.write(`\nexperiment ${experimentId}: ${runs.length} runs, ${failed} failed\n\n${report}\n`);
     return failed ? 1 : 0;
