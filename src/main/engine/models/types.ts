@@ -232,8 +232,12 @@ export interface TextTokenizer {
   readonly vocabSize: number;
   readonly padId: number;
   readonly eosId: number;
+  /** The id a decoder's prompt starts with; null where the model or its tokenizer adds none. */
+  readonly bosId: number | null;
   /** Token ids of `text` followed by eos, as T5's tokenizer does. */
   encode(text: string): number[];
+  /** Token ids of `text` alone, no special tokens added. */
+  encodeText(text: string): number[];
   /** Text of `ids`, special tokens skipped. */
   decode(ids: number[]): string;
 }
