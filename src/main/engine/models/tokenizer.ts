@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
+import { BYT5_CLASS, byteTokenizer } from './byte_tokenizer';
 import type { TextTokenizer } from './types';
 
 /**
@@ -78,7 +79,7 @@ interface Opened {
 
 function open_tokenizer(dir: string): Opened {
   const file = path.join(dir, 'tokenizer.json');
-  const json = read_json(file, 'a model folder needs the tokenizer.json of its Hugging Face repository (the "fast" tokenizer file)');
+  const json = read_json(file, 'a model folder needs the tokenizer.json of its Hugging Face repository (the "fast" tokenizer file; ByT5 needs none, its tokenizer_config.json names ByT5Tokenizer)');
   const type = model_type(json, file);
   if (!SUPPORTED_TOKENIZER_MODELS.includes(type)) {
     throw new Error(`${file}: tokenizer model type "${type}" is not supported; supported: ${SUPPORTED_TOKENIZER_MODELS.join(', ')}`);
@@ -124,6 +125,16 @@ function decoder_eos(opened: Opened, specials: DecoderSpecials): number {
   return id !== undefined && specials.eosTokenIds.includes(id) ? id : specials.eosTokenIds[0];
 }
 
+/** ByT5's byte tokenizer where the folder has no tokenizer.json and tokenizer_config.json names ByT5Tokenizer. */
+function byt5_of(dir: string): TextTokenizer | null {
+  if (existsSync(path.join(dir, 'tokenizer.json'))) return null;
+  const config = read_optional_json(path.join(dir, 'tokenizer_config.json'));
+  if (config.tokenizer_class !== BYT5_CLASS) return null;
+  const extra = config.extra_ids ?? 125;
+  if (typeof extra !== 'number') throw new Error(`${path.join(dir, 'tokenizer_config.json')}: extra_ids must be a number, got ${JSON.stringify(extra)}`);
+  return byteTokenizer(extra);
+}
+
 /**
  * Loads `dir/tokenizer.json` (with tokenizer_config.json and special_tokens_map.json when
  * present). decode() drops special tokens; encodeText() adds none. For T5 (no `decoder`
@@ -133,6 +144,8 @@ function decoder_eos(opened: Opened, specials: DecoderSpecials): number {
  * when the prompt starts with bos (see adds_bos).
  */
 export function loadTokenizer(dir: string, decoder?: DecoderSpecials): TextTokenizer {
+  const byt5 = byt5_of(dir);
+  if (byt5 !== null) return byt5;
   const opened = open_tokenizer(dir);
   const { tokenizer, configs, file } = opened;
   const vocabSize = vocab_size(tokenizer);

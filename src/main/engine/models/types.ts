@@ -124,7 +124,8 @@ export interface ForwardOptions {
 }
 
 export interface T5Config {
-  modelType: 't5';
+  /** mT5 is T5 v1.1 (gated-gelu, untied head) with a 250k vocabulary; ByT5 is a t5 over bytes. */
+  modelType: 't5' | 'mt5';
   vocabSize: number;
   dModel: number;
   dKv: number;
