@@ -75,7 +75,7 @@ test('the cache scan resolves refs/main, follows links into blobs and names what
 });
 
 function cli(...args: string[]) {
-  const env = { ...process.env, HF_HOME: hfHome, PEFT_BENCH_HOME: home };
+  const env: NodeJS.ProcessEnv = { ...process.env, HF_HOME: hfHome, PEFT_BENCH_HOME: home };
   delete env.HF_HUB_CACHE;
   const r = spawnSync(process.execPath, ['bin/peft-bench.mjs', 'models', ...args], { encoding: 'utf8', env });
   return { code: r.status, out: r.stdout, err: r.stderr };
