@@ -103,7 +103,7 @@ test('bad folders: no config, no weights, an unsupported architecture', () => {
   assert.throws(() => checkModelFolder(noWeights), /has no weights: expected model\.safetensors or model\.safetensors\.index\.json/);
   const gpt = writeFolder('gpt', 1, 'F32');
   writeFileSync(path.join(gpt, 'config.json'), JSON.stringify({ model_type: 'gpt2', n_layer: 2 }));
-  assert.throws(() => readModelConfig(gpt), /model_type "gpt2" is not supported; supported: t5 .*llama\/qwen2\/mistral/);
+  assert.throws(() => readModelConfig(gpt), /model_type "gpt2" is not supported; supported: t5\/mt5 .*llama\/qwen2\/mistral/);
 });
 
 test('loading streams: peak host memory stays under 1.3x the float32 model size', () => {

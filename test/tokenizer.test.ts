@@ -148,8 +148,13 @@ describe('loadTokenizer', () => {
   });
 
   test('an unsupported model type is named, with the supported ones', () => {
-    const folder = save('bpe', { model: { type: 'BPE', vocab: { a: 0 }, merges: [] } });
-    assert.throws(() => loadTokenizer(folder), /tokenizer model type "BPE" is not supported; supported: Unigram/);
+    const folder = save('wordlevel', { model: { type: 'WordLevel', vocab: { a: 0 }, unk_token: 'a' } });
+    assert.throws(() => loadTokenizer(folder), /tokenizer model type "WordLevel" is not supported; supported: Unigram, BPE, WordPiece/);
+  });
+
+  test('a tokenizer.json the library cannot build says so', () => {
+    const folder = save('bpe-no-decoder', { model: { type: 'BPE', vocab: { a: 0 }, merges: [] } });
+    assert.throws(() => loadTokenizer(folder), /bpe-no-decoder\/tokenizer\.json: cannot build the tokenizer/);
   });
 
   test('an eos token missing from the vocabulary is refused', () => {

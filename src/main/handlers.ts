@@ -11,6 +11,7 @@ import { BUILTIN_TASKS } from './engine/data/tasks';
 import { initBackend } from './engine/backend';
 import { exportRun } from './engine/export/run_export';
 import { describeConfig } from './engine/models/families';
+import { listModels } from './engine/models/discover';
 import { checkModelFolder } from './engine/models/load';
 import { DEFAULT_MODEL_NAME, isModelFolder } from './engine/models/default_model';
 import { METHODS } from './engine/peft/registry';
@@ -70,6 +71,8 @@ export function makeHandlers({ store, comparisons, dbPath, queue }: HandlerDeps)
     'queue:cancel': (req) => q().cancel(req.id),
     'queue:retry': (req) => q().retry(req),
     'queue:device': (req) => q().setDevice(req.id, req.device),
+    // The added-folders list lives beside the database, as for `peft-bench models`.
+    'models:list': () => listModels({ home: path.dirname(dbPath) }),
   };
 }
 

@@ -84,7 +84,7 @@ function peakMemory(c: Comparison, cells: Cell[], cfg: ModelConfig, total: numbe
 
 /** Floats kept for the backward pass per example: per layer the projections, feed-forward and attention maps, then the logits. */
 function activationsPerExample(cfg: ModelConfig, tIn: number, tOut: number): number {
-  if (cfg.modelType === 't5') {
+  if ('dModel' in cfg) { // T5 and mT5
     const { dModel: d, dFf: f, numHeads: h, numLayers: le, numDecoderLayers: ld, vocabSize: v } = cfg;
     return le * tIn * (12 * d + 3 * f + 2 * h * tIn) + ld * tOut * (18 * d + 3 * f + 2 * h * (tOut + tIn)) + 3 * tOut * v;
   }

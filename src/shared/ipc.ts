@@ -98,6 +98,32 @@ export interface InvokeMap {
   'queue:retry': { req: QueueRetryReq; res: { itemId: number } };
   /** Assigns a waiting item to a device (a GPU index or 'cpu'). */
   'queue:device': { req: QueueDeviceReq; res: QueueSnapshot };
+  /** The models of the Hugging Face cache and the added folders, for the model picker. */
+  'models:list': { req: void; res: ModelEntry[] };
+}
+
+/** A checkpoint found in the Hugging Face cache or an added folder (`models:list`). */
+export interface ModelEntry {
+  /** org/name for the cache, the folder's name for an added folder. */
+  name: string;
+  /** The folder to give `compare` (a snapshot folder in the cache). */
+  path: string;
+  source: 'hf-cache' | 'folder';
+  /** The snapshot's commit, where the cache says. */
+  revision: string | null;
+  /** config.json's architectures[0], else its model_type. */
+  architecture: string | null;
+  modelType: string | null;
+  /** Parameters the config implies (tied weights once); null where the family is not supported. */
+  params: number | null;
+  /** Bytes of every file of the folder (links followed, so the blobs are counted). */
+  sizeBytes: number;
+  /** Storage dtype of the weights (the most common by element count), else config.json's torch_dtype. */
+  dtype: string | null;
+  /** Why the workbench cannot open it; null when it can. */
+  problem: string | null;
+  /** One line about the structure, for pickers. */
+  summary: string | null;
 }
 
 /** Events pushed from main to the renderer. */
@@ -146,6 +172,7 @@ export const INVOKE_NAMES = {
   'queue:cancel': 'cancelQueueItem',
   'queue:retry': 'retryFailedRuns',
   'queue:device': 'setQueueDevice',
+  'models:list': 'listModels',
 } as const satisfies { [K in InvokeChannel]: string };
 
 /** The name under which `window.api` exposes the subscription to each event channel. */
@@ -241,6 +268,7 @@ export const VALIDATORS: Validators = {
   'queue:cancel': checkQueueId('queue:cancel'),
   'queue:retry': checkQueueRetry,
   'queue:device': checkQueueDevice,
+  'models:list': noFields('models:list'),
 };
 
 function noFields(channel: string): (payload: unknown) => void {

@@ -9,6 +9,7 @@ import { initBackend } from '../engine/backend';
 import { DEFAULT_MODEL_NAME, ensureDefaultModel } from '../engine/models/default_model';
 import { Store, defaultDbPath } from '../store/store';
 import { EXPORT_USAGE, exportCommand } from './export';
+import { MODELS_USAGE, modelsCommand } from './models';
 import { parsePlanRequest, planRows, planTable, readPlanConfig } from './plan';
 import { Progress } from './progress';
 import { publishedTable5 } from '../comparison/reference';
@@ -35,6 +36,7 @@ usage:
   peft-bench show RUN [--db PATH] [--json]
   peft-bench plan CONFIG_JSON|MODEL_DIR [--method ID[={"option": value}]]... [--json]
       parameters, changed parameters, delta storage and mergeability of each method (default: all)
+${MODELS_USAGE}
 ${EXPORT_USAGE}
 
 options:
@@ -50,11 +52,12 @@ export async function main(argv: string[]): Promise<number> {
   if ((argv[0] === 'export' || argv[0] === 'import') && !argv.includes('--help') && !argv.includes('-h')) return exportCommand(argv);
   const { values, positionals } = parseArgs({
     args: argv, allowPositionals: true,
-    options: { db: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' }, experiment: { type: 'string' }, format: { type: 'string' }, workers: { type: 'string' }, 'with-reference': { type: 'boolean' }, method: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } },
+    options: { db: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' }, experiment: { type: 'string' }, format: { type: 'string' }, workers: { type: 'string' }, 'with-reference': { type: 'boolean' }, method: { type: 'string', multiple: true }, add: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
   const [command, arg] = positionals;
   if (values.help || !command || command === 'help') return print(USAGE, 0);
   if (values.backend && !BACKENDS.includes(values.backend)) throw new Error(`--backend must be one of ${BACKENDS.join(', ')}, got "${values.backend}"`);
+  if (command === 'models') return print(modelsCommand({ json: values.json, add: values.add }), 0);
   if (command === 'plan') {
     if (!arg) throw new Error('plan needs a config.json or a model folder, e.g. peft-bench plan resources/model-configs/t5-large');
     const rows = planRows(readPlanConfig(arg), values.method?.map(parsePlanRequest));

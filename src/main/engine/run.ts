@@ -10,6 +10,7 @@ import { referencesOf, type Example } from './data/task';
 import { FORMATTERS, familyOf } from './data/format';
 import type { TaskRef } from './data/tasks';
 import { evaluate } from './measure/evaluate';
+import { familyKind } from './models/families';
 import { loadModel } from './models/load';
 import type { Seq2SeqModel, TextTokenizer } from './models/types';
 import type { DeltaTensor } from './peft/method';
@@ -50,7 +51,8 @@ export async function runOne({ spec, task: taskRef, artifactsDir, resume }: RunI
       const f = format(ex, task);
       return { input: f.source, target: f.target };
     };
-    const enc = (split: Example[]) => encodeExamples(tokenizer, split.map(asText), spec.maxInputTokens, spec.maxTargetTokens);
+    const layout = familyKind(config) === 'decoder' ? 'causal' : 'seq2seq';
+    const enc = (split: Example[]) => encodeExamples(tokenizer, split.map(asText), spec.maxInputTokens, spec.maxTargetTokens, layout);
     const trainSet = enc(task.train);
     const val = pick(task.validation, spec.evalExamples);
     const test = pick(task.test, spec.testExamples);

@@ -1,4 +1,5 @@
-// Text → padded int32 batches for an encoder-decoder model.
+// Text → padded int32 batches: input and target ids of an encoder-decoder, or the prompt and
+// answer of a decoder-only model.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Seq2SeqBatch, TextTokenizer } from '../models/types';
 import type { Example } from './task';
@@ -10,10 +11,27 @@ export interface EncodedExample {
   target: number[];
 }
 
+/**
+ * How a family lays out its ids. seq2seq (T5): input and target each end in eos. causal (decoder):
+ * the prompt is bos (where the tokenizer has one) and the input's ids, no eos, since the answer
+ * follows it; the target ends in eos, which is where generation stops.
+ */
+export type IdLayout = 'seq2seq' | 'causal';
+
 /** Tokenise and truncate, keeping eos last as T5's tokenizer does under truncation. */
-export function encodeExamples(tok: TextTokenizer, examples: Example[], maxInput: number, maxTarget: number): EncodedExample[] {
+export function encodeExamples(
+  tok: TextTokenizer, examples: Example[], maxInput: number, maxTarget: number, layout: IdLayout = 'seq2seq',
+): EncodedExample[] {
   const cut = (ids: number[], max: number) => (ids.length <= max ? ids : [...ids.slice(0, max - 1), tok.eosId]);
-  return examples.map((ex) => ({ input: cut(tok.encode(ex.input), maxInput), target: cut(tok.encode(ex.target), maxTarget) }));
+  if (layout === 'seq2seq') {
+    return examples.map((ex) => ({ input: cut(tok.encode(ex.input), maxInput), target: cut(tok.encode(ex.target), maxTarget) }));
+  }
+  const bos = tok.bosId === null ? [] : [tok.bosId];
+  return examples.map((ex) => {
+    const input = [...bos, ...tok.encodeText(ex.input)].slice(0, maxInput); // the prompt keeps its start
+    if (input.length === 0) throw new Error(`an example's prompt is empty; a decoder needs at least one prompt token (input: ${JSON.stringify(ex.input)})`);
+    return { input, target: cut([...tok.encodeText(ex.target), tok.eosId], maxTarget) };
+  });
 }
 
 /** Pads to the longest row of the batch: inputs with padId, labels with -100. */

@@ -31,14 +31,14 @@ interface Family<C extends ModelConfig> {
 
 const T5: Family<T5Config> = {
   kind: 'seq2seq',
-  modelTypes: ['t5'],
-  examples: 't5-small … t5-11b, google/t5-v1_1-*, google/flan-t5-*',
+  modelTypes: ['t5', 'mt5'],
+  examples: 't5-small … t5-11b, google/t5-v1_1-*, google/flan-t5-*, google/byt5-* (t5); google/mt5-* (mt5)',
   parse: parseT5Config,
   toHf: toHfConfig,
   specs: t5ParamSpecs,
   shape: t5Shape,
   loadRules: t5LoadRules,
-  describe: (c) => `T5: ${c.numLayers}+${c.numDecoderLayers} layers, d_model ${c.dModel}, ${c.numHeads} heads, vocabulary ${c.vocabSize}`,
+  describe: (c) => `${c.modelType === 'mt5' ? 'mT5' : 'T5'}: ${c.numLayers}+${c.numDecoderLayers} layers, d_model ${c.dModel}, ${c.numHeads} heads, vocabulary ${c.vocabSize}`,
   fromSource: (c, s) => T5Model.fromSource(c, s),
   random: (c, seed) => T5Model.random(c, seed),
 };

@@ -5,10 +5,10 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { readSafetensorsFile, writeSafetensorsFile, type SafetensorsFile, type TensorInfo } from '../safetensors';
-import { hfConfigOf, loadRulesOf, modelFromSource, paramSpecs, parseModelConfig } from './families';
+import { familyKind, hfConfigOf, loadRulesOf, modelFromSource, paramSpecs, parseModelConfig } from './families';
 import { resolveTensors, type TensorSource } from './params';
 import { loadTokenizer } from './tokenizer';
-import type { LanguageModel, ModelConfig, TextTokenizer } from './types';
+import type { DecoderConfig, LanguageModel, ModelConfig, TextTokenizer } from './types';
 
 export interface LoadedModel {
   model: LanguageModel;
@@ -128,13 +128,18 @@ export function checkModelFolder(dir: string): ModelConfig {
   } finally {
     checkpoint.close();
   }
-  loadTokenizer(dir);
+  tokenizerOf(dir, config);
   return config;
+}
+
+/** The folder's tokenizer, with a decoder's special ids taken from its config. */
+export function tokenizerOf(dir: string, config: ModelConfig): TextTokenizer {
+  return familyKind(config) === 'decoder' ? loadTokenizer(dir, config as DecoderConfig) : loadTokenizer(dir);
 }
 
 export function loadModel(dir: string): LoadedModel {
   const config = readModelConfig(dir);
-  const tokenizer = loadTokenizer(dir);
+  const tokenizer = tokenizerOf(dir, config);
   return { model: loadWeights(dir, config), tokenizer, config, dir };
 }
 

@@ -36,7 +36,7 @@ export function parseT5Config(json: unknown, file: string): T5Config {
   }
   const r = new ConfigReader(json as Json, file);
   const modelType = r.str('model_type');
-  if (modelType !== 't5') r.fail('model_type', `is ${JSON.stringify(modelType)}, not "t5"`, 'load a T5 checkpoint');
+  if (modelType !== 't5' && modelType !== 'mt5') r.fail('model_type', `is ${JSON.stringify(modelType)}, not "t5" or "mt5"`, 'load a T5 checkpoint');
   const vocabSize = r.int('vocab_size', 2);
   const numLayers = r.int('num_layers', 1);
   const numBuckets = r.int('relative_attention_num_buckets', 4);
@@ -49,7 +49,7 @@ export function parseT5Config(json: unknown, file: string): T5Config {
   }
   const padTokenId = readTokenId(r, 'pad_token_id', vocabSize, 0);
   return {
-    modelType: 't5',
+    modelType: modelType === 'mt5' ? 'mt5' : 't5',
     vocabSize,
     dModel: r.int('d_model', 1),
     dKv: r.int('d_kv', 1),
@@ -69,11 +69,11 @@ export function parseT5Config(json: unknown, file: string): T5Config {
   };
 }
 
-/** The `config.json` transformers would load as the same T5ForConditionalGeneration. */
+/** The `config.json` transformers would load as the same T5ForConditionalGeneration (MT5… for mT5). */
 export function toHfConfig(c: T5Config): Record<string, unknown> {
   return {
-    architectures: ['T5ForConditionalGeneration'],
-    model_type: 't5',
+    architectures: [c.modelType === 'mt5' ? 'MT5ForConditionalGeneration' : 'T5ForConditionalGeneration'],
+    model_type: c.modelType,
     vocab_size: c.vocabSize,
     d_model: c.dModel,
     d_kv: c.dKv,

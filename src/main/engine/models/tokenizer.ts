@@ -1,12 +1,17 @@
-// Text ↔ token ids for T5-family models, over a Hugging Face tokenizer.json, plus a small
+// Text ↔ token ids for every family (Unigram, BPE and WordPiece tokenizer.json files), plus a small
 // deterministic builder of T5-style Unigram tokenizers for tiny models trained from scratch.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
+import { BYT5_CLASS, byteTokenizer } from './byte_tokenizer';
 import type { TextTokenizer } from './types';
 
-/** tokenizer.json model types this loader accepts (T5, Flan-T5 and mT5 all use Unigram). */
-const SUPPORTED_MODEL_TYPES = ['Unigram'];
+/**
+ * tokenizer.json model types this loader accepts: Unigram (T5, Flan-T5, mT5), BPE (byte-level
+ * LLaMA-3, Qwen2, SmolLM, RoBERTa; SentencePiece-style LLaMA-2 and Mistral with byte fallback)
+ * and WordPiece (BERT).
+ */
+export const SUPPORTED_TOKENIZER_MODELS = ['Unigram', 'BPE', 'WordPiece'];
 const METASPACE = '\u2581';
 /** Longest piece, in characters, that the builder considers. */
 const MAX_PIECE_CHARS = 16;
@@ -40,7 +45,9 @@ function model_type(json: Json, file: string): string {
   const model = json.model as Json | undefined;
   if (model === undefined || model === null || typeof model !== 'object') throw new Error(`${file} has no "model" section`);
   if (typeof model.type === 'string') return model.type;
-  return Array.isArray(model.vocab) ? 'Unigram' : 'unknown';
+  if (Array.isArray(model.vocab)) return 'Unigram';
+  if (model.merges !== undefined) return 'BPE';
+  return 'unknown';
 }
 
 /** The special token `field` as the configs name it (tokenizer_config.json first), else `fallback`. */
@@ -56,35 +63,105 @@ function token_id(tokenizer: Tokenizer, text: string, field: string, file: strin
   return id;
 }
 
-/**
- * Loads `dir/tokenizer.json` (with tokenizer_config.json and special_tokens_map.json when
- * present, for the pad and eos tokens). decode() drops special tokens. encode() skips the
- * file's post-processor (T5's appends `</s>`) and adds eos itself unless the text already
- * ends with it, as T5Tokenizer does, so ids always end with exactly one eos.
- */
-export function loadTokenizer(dir: string): TextTokenizer {
+/** The special ids of a decoder-only model, from its config.json (see loadTokenizer). */
+export interface DecoderSpecials {
+  bosTokenId: number | null;
+  eosTokenIds: number[];
+  padTokenId: number;
+}
+
+interface Opened {
+  tokenizer: Tokenizer;
+  json: Json;
+  configs: Json[];
+  file: string;
+}
+
+function open_tokenizer(dir: string): Opened {
   const file = path.join(dir, 'tokenizer.json');
-  const json = read_json(file, 'a model folder needs the tokenizer.json of its Hugging Face repository (the "fast" tokenizer file)');
+  const json = read_json(file, 'a model folder needs the tokenizer.json of its Hugging Face repository (the "fast" tokenizer file; ByT5 needs none, its tokenizer_config.json names ByT5Tokenizer)');
   const type = model_type(json, file);
-  if (!SUPPORTED_MODEL_TYPES.includes(type)) {
-    throw new Error(`${file}: tokenizer model type "${type}" is not supported; supported: ${SUPPORTED_MODEL_TYPES.join(', ')}`);
+  if (!SUPPORTED_TOKENIZER_MODELS.includes(type)) {
+    throw new Error(`${file}: tokenizer model type "${type}" is not supported; supported: ${SUPPORTED_TOKENIZER_MODELS.join(', ')}`);
   }
   const configs = [read_optional_json(path.join(dir, 'tokenizer_config.json')), read_optional_json(path.join(dir, 'special_tokens_map.json'))];
-  const eosText = config_token(configs, 'eos_token', '</s>');
   // Without an explicit setting, decode exactly as tokenizer.json says (no space clean-up).
   const cleanUp = configs[0].clean_up_tokenization_spaces === true;
-  const tokenizer = new Tokenizer({ added_tokens: [], ...json }, { eos_token: eosText, clean_up_tokenization_spaces: cleanUp });
-  const eosId = token_id(tokenizer, eosText, 'eos_token', file);
-  const padId = token_id(tokenizer, config_token(configs, 'pad_token', '<pad>'), 'pad_token', file);
-  let vocabSize = 0;
-  for (const id of tokenizer.get_vocab(true).values()) vocabSize = Math.max(vocabSize, id + 1);
+  const eosText = config_token(configs, 'eos_token', '</s>');
+  let tokenizer: Tokenizer;
+  try {
+    tokenizer = new Tokenizer({ added_tokens: [], ...json }, { eos_token: eosText, clean_up_tokenization_spaces: cleanUp });
+  } catch (err) {
+    throw new Error(`${file}: cannot build the tokenizer (${(err as Error).message}); re-save it with a recent tokenizers release`);
+  }
+  return { tokenizer, json, configs, file };
+}
+
+function vocab_size(tokenizer: Tokenizer): number {
+  let size = 0;
+  for (const id of tokenizer.get_vocab(true).values()) size = Math.max(size, id + 1);
+  return size;
+}
+
+/**
+ * Whether a decoder's prompt starts with bos: when config.json has a bos_token_id and the
+ * tokenizer adds it, as its `add_bos_token` says or, without one, as its post-processor does
+ * (LLaMA 2/3 add it; Qwen2 and SmolLM, whose post-processor is ByteLevel, do not).
+ */
+function adds_bos({ tokenizer, json, configs }: Opened, bos: number | null): boolean {
+  if (bos === null) return false;
+  if (typeof configs[0].add_bos_token === 'boolean') return configs[0].add_bos_token;
+  if (json.post_processor === null || json.post_processor === undefined) return false;
+  return tokenizer.encode('a', { add_special_tokens: true }).ids[0] === bos;
+}
+
+/** The eos a decoder's targets end with: the tokenizer's eos_token if config.json lists it, else the first listed. */
+function decoder_eos(opened: Opened, specials: DecoderSpecials): number {
+  if (specials.eosTokenIds.length === 0) {
+    throw new Error(`${opened.file}: config.json has no eos_token_id; a decoder needs one to end its answers`);
+  }
+  const text = config_token(opened.configs, 'eos_token', '');
+  const id = text === '' ? undefined : opened.tokenizer.token_to_id(text);
+  return id !== undefined && specials.eosTokenIds.includes(id) ? id : specials.eosTokenIds[0];
+}
+
+/** ByT5's byte tokenizer where the folder has no tokenizer.json and tokenizer_config.json names ByT5Tokenizer. */
+function byt5_of(dir: string): TextTokenizer | null {
+  if (existsSync(path.join(dir, 'tokenizer.json'))) return null;
+  const config = read_optional_json(path.join(dir, 'tokenizer_config.json'));
+  if (config.tokenizer_class !== BYT5_CLASS) return null;
+  const extra = config.extra_ids ?? 125;
+  if (typeof extra !== 'number') throw new Error(`${path.join(dir, 'tokenizer_config.json')}: extra_ids must be a number, got ${JSON.stringify(extra)}`);
+  return byteTokenizer(extra);
+}
+
+/**
+ * Loads `dir/tokenizer.json` (with tokenizer_config.json and special_tokens_map.json when
+ * present). decode() drops special tokens; encodeText() adds none. For T5 (no `decoder`
+ * argument) pad and eos come from the tokenizer's configs and encode() appends eos unless the
+ * text already ends with it, as T5Tokenizer does. For a decoder-only model, pad, eos and bos are
+ * config.json's ids (`decoder`), encode() is encodeText() followed by eos, and bosId is set
+ * when the prompt starts with bos (see adds_bos).
+ */
+export function loadTokenizer(dir: string, decoder?: DecoderSpecials): TextTokenizer {
+  const byt5 = byt5_of(dir);
+  if (byt5 !== null) return byt5;
+  const opened = open_tokenizer(dir);
+  const { tokenizer, configs, file } = opened;
+  const vocabSize = vocab_size(tokenizer);
+  const eosId = decoder ? decoder_eos(opened, decoder) : token_id(tokenizer, config_token(configs, 'eos_token', '</s>'), 'eos_token', file);
+  const padId = decoder ? decoder.padTokenId : token_id(tokenizer, config_token(configs, 'pad_token', '<pad>'), 'pad_token', file);
+  const bosId = decoder && adds_bos(opened, decoder.bosTokenId) ? decoder.bosTokenId : null;
+  const encodeText = (text: string): number[] => tokenizer.encode(text, { add_special_tokens: false }).ids;
   return {
     vocabSize,
     padId,
     eosId,
+    bosId,
+    encodeText,
     encode(text: string): number[] {
-      const ids = tokenizer.encode(text, { add_special_tokens: false }).ids;
-      if (ids[ids.length - 1] !== eosId) ids.push(eosId);
+      const ids = encodeText(text);
+      if (decoder || ids[ids.length - 1] !== eosId) ids.push(eosId);
       return ids;
     },
     decode(ids: number[]): string {

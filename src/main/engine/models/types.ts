@@ -124,7 +124,8 @@ export interface ForwardOptions {
 }
 
 export interface T5Config {
-  modelType: 't5';
+  /** mT5 is T5 v1.1 (gated-gelu, untied head) with a 250k vocabulary; ByT5 is a t5 over bytes. */
+  modelType: 't5' | 'mt5';
   vocabSize: number;
   dModel: number;
   dKv: number;
@@ -232,8 +233,12 @@ export interface TextTokenizer {
   readonly vocabSize: number;
   readonly padId: number;
   readonly eosId: number;
+  /** The id a decoder's prompt starts with; null where the model or its tokenizer adds none. */
+  readonly bosId: number | null;
   /** Token ids of `text` followed by eos, as T5's tokenizer does. */
   encode(text: string): number[];
+  /** Token ids of `text` alone, no special tokens added. */
+  encodeText(text: string): number[];
   /** Text of `ids`, special tokens skipped. */
   decode(ids: number[]): string;
 }
