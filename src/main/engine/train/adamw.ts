@@ -49,6 +49,30 @@ export class AdamW {
     });
   }
 
+  /** Update count and moments, for checkpoints that resume exactly. Values are copies. */
+  exportState(): { step: number; m: Float32Array[]; v: Float32Array[] } {
+    const read = (ts: tf.Variable[]) => ts.map((t) => Float32Array.from(t.dataSync() as Float32Array));
+    return { step: this.t, m: read(this.m), v: read(this.v) };
+  }
+
+  /** Restores what exportState() returned for the same parameter list. */
+  importState(state: { step: number; m: Float32Array[]; v: Float32Array[] }): void {
+    const n = this.params.length;
+    if (state.m.length !== n || state.v.length !== n) {
+      throw new Error(`optimiser state holds ${state.m.length} moments for ${n} parameters; it belongs to another model`);
+    }
+    this.params.forEach((p, i) => {
+      if (state.m[i].length !== p.size || state.v[i].length !== p.size) {
+        throw new Error(`optimiser state for parameter ${i} (${p.name}) has ${state.m[i].length} values, expected ${p.size}`);
+      }
+      tf.tidy(() => {
+        this.m[i].assign(tf.tensor(state.m[i], p.shape));
+        this.v[i].assign(tf.tensor(state.v[i], p.shape));
+      });
+    });
+    this.t = state.step;
+  }
+
   /** Bytes of optimiser state (two moments per trainable value, float32). */
   stateBytes(): number {
     return this.m.reduce((n, t) => n + t.size * 8, 0);
