@@ -14,10 +14,12 @@ import { ensureDefaultModel } from '../src/main/engine/models/default_model';
 import { loadTokenizer } from '../src/main/engine/models/tokenizer';
 import { saveModel } from '../src/main/engine/models/load';
 import { buildPretrainCorpus, corpusParagraphs, sotuAllowed } from '../src/main/engine/pretrain/corpus';
+import { DEFAULT_PRETRAIN } from '../src/main/engine/pretrain/default_recipe';
 import { lossCurvePng } from '../src/main/engine/pretrain/loss_plot';
+import { modelCard } from '../src/main/engine/pretrain/model_card';
 import { PNG_SIGNATURE } from '../src/main/engine/pretrain/png';
 import { pretrain, type PretrainConfig } from '../src/main/engine/pretrain/pretrain_loop';
-import { tokenBlocks } from '../src/main/engine/pretrain/pretrain_data';
+import { blockIndices, tokenBlocks } from '../src/main/engine/pretrain/pretrain_data';
 import { buildPretrainTokenizer } from '../src/main/engine/pretrain/pretrain_tokenizer';
 import { inputAndTargetLengths, T5_SPAN_CORRUPTION } from '../src/main/engine/pretrain/span_corruption';
 import { TINY_T5 } from './helpers';
@@ -153,6 +155,29 @@ describe('loss curve PNG', () => {
   it('refuses losses it cannot plot', () => {
     assert.throws(() => lossCurvePng([1]), /at least 2 losses/);
     assert.throws(() => lossCurvePng([1, NaN]), /finite/);
+  });
+});
+
+describe('batches and model card', () => {
+  it('visits every block once per epoch, in a seeded order', () => {
+    const plan = { seed: 5, batchSize: 4 };
+    const epoch = Array.from({ length: 5 }, (_, step) => blockIndices(20, plan, step)).flat();
+    assert.deepEqual([...epoch].sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i));
+    assert.notDeepEqual(epoch, Array.from({ length: 20 }, (_, i) => i));
+    assert.deepEqual(blockIndices(20, plan, 3), epoch.slice(12, 16));
+    assert.notDeepEqual(blockIndices(20, plan, 5), epoch.slice(0, 4), 'the next epoch is shuffled afresh');
+  });
+
+  it('states corpus, token count, steps, final loss, command and seed', () => {
+    const losses = [9, 7, 5.5, 4.25];
+    const card = modelCard({
+      config: { ...DEFAULT_PRETRAIN, steps: 4 }, params: 1234, corpus: buildPretrainCorpus(), corpusTokens: 98765, numBlocks: 700,
+      rawLength: 141, inputLength: 128, targetLength: 29, losses, trainSeconds: 120, cpuSeconds: 100, sessionSeconds: 150,
+      resumedFrom: 0, threads: 1, cpus: 2, numSentinels: 100, argv: ['--steps', '4'],
+    });
+    for (const needle of ['98,765 tokens', '4 updates of 16', '4.250 at the last', 'npm run pretrain-default -- --steps 4', 'Seed 0', 'loss_curve.png', 'Moby-Dick']) {
+      assert.ok(card.includes(needle), `card mentions "${needle}"`);
+    }
   });
 });
 

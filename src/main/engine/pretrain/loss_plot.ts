@@ -45,7 +45,6 @@ const GLYPHS: Record<string, string[]> = {
   w: ['00000', '00000', '10001', '10001', '10101', '10101', '01010'],
 };
 
-const WHITE: Rgb = [255, 255, 255];
 const BLACK: Rgb = [0, 0, 0];
 const GRID: Rgb = [225, 225, 225];
 const RAW: Rgb = [160, 190, 230];

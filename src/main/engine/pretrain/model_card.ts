@@ -15,6 +15,8 @@ export interface CardFacts {
   losses: number[];
   /** Seconds inside updates, summed over all sessions of the run. */
   trainSeconds: number;
+  /** CPU seconds of the process in updates, all sessions. */
+  cpuSeconds: number;
   /** Wall seconds of the session that finished the run (tokenisation included). */
   sessionSeconds: number;
   resumedFrom: number;
@@ -72,9 +74,11 @@ function trainingSection(f: CardFacts): string {
   gradients clipped to global norm ${c.clipNorm}, dropout off (it is ${c.model.dropoutRate} in config.json for fine-tuning).
 - Loss (cross-entropy per target token): ${f.losses[0].toFixed(3)} at update 1, ${f.losses[f.losses.length - 1].toFixed(3)} at the last
   update, ${mean(last).toFixed(3)} averaged over the last ${last.length}.
-- Time: ${(f.trainSeconds / 60).toFixed(1)} minutes in updates (${(f.trainSeconds / c.steps).toFixed(2)} s per update), TF.js wasm backend with
-  ${f.threads} thread(s) on a ${f.cpus}-core machine that was shared with other work while it ran, so an
-  idle machine is faster.${resumed} The finishing session took ${(f.sessionSeconds / 60).toFixed(1)} minutes in all.
+- Time: ${(f.trainSeconds / 60).toFixed(1)} minutes of wall time in updates (${(f.trainSeconds / c.steps).toFixed(2)} s per update), TF.js wasm
+  backend with ${f.threads} thread(s) on a ${f.cpus}-core machine that was shared with other work while it ran.
+  The process used ${(f.cpuSeconds / 60).toFixed(1)} CPU minutes in updates (${(f.cpuSeconds / c.steps).toFixed(2)} s per update): about the wall
+  time one thread needs on an idle machine of this kind.${resumed} The finishing session took
+  ${(f.sessionSeconds / 60).toFixed(1)} minutes in all (tokenisation included).
 
 ![loss curve](loss_curve.png)
 

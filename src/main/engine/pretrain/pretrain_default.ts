@@ -60,7 +60,7 @@ const log = (line: string) => process.stderr.write(`${new Date().toISOString().s
 function stepLogger(total: number) {
   return (s: PretrainStep) => {
     if (s.step % 10 === 0 || s.step === 1 || s.step === total) {
-      log(`step ${s.step}/${total} loss ${s.loss.toFixed(4)} lr ${s.lr.toExponential(2)} ${Math.round(s.tokensPerSec)} tok/s ${s.seconds.toFixed(0)} s`);
+      log(`step ${s.step}/${total} loss ${s.loss.toFixed(4)} lr ${s.lr.toExponential(2)} ${Math.round(s.tokensPerSec)} tok/s ${s.seconds.toFixed(0)} s (cpu ${s.cpuSeconds.toFixed(0)} s)`);
     }
   };
 }
@@ -109,12 +109,13 @@ export async function main(argv: string[]): Promise<number> {
     if (result.resumedFrom > 0) log(`resumed from step ${result.resumedFrom}`);
     if (opts.calibrate) {
       const timed = result.seconds;
-      log(`calibration: ${cfg.steps} steps in ${timed.toFixed(1)} s, ${(timed / cfg.steps).toFixed(2)} s/step, model ${result.model.numParams()} parameters`);
+      const cpu = result.cpuSeconds / cfg.steps;
+      log(`calibration: ${cfg.steps} steps in ${timed.toFixed(1)} s, ${(timed / cfg.steps).toFixed(2)} s/step (${cpu.toFixed(2)} CPU s/step), model ${result.model.numParams()} parameters`);
       return 0;
     }
     const facts: CardFacts = {
       config: cfg, params: result.model.numParams(), corpus, corpusTokens: blocks.corpusTokens, numBlocks: blocks.numBlocks,
-      rawLength: raw, inputLength: INPUT_LENGTH, targetLength: target, losses: result.losses, trainSeconds: result.seconds,
+      rawLength: raw, inputLength: INPUT_LENGTH, targetLength: target, losses: result.losses, trainSeconds: result.seconds, cpuSeconds: result.cpuSeconds,
       sessionSeconds: (performance.now() - wall) / 1000, resumedFrom: result.resumedFrom, threads: opts.threads,
       cpus: os.cpus().length, numSentinels: NUM_SENTINELS, argv,
     };

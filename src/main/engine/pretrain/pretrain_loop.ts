@@ -37,6 +37,8 @@ export interface PretrainStep {
   /** Encoder input tokens per second of this update. */
   tokensPerSec: number;
   seconds: number;
+  /** CPU seconds of this process in updates: the idle-machine equivalent of `seconds` on one thread. */
+  cpuSeconds: number;
 }
 
 export interface PretrainResult {
@@ -45,10 +47,12 @@ export interface PretrainResult {
   losses: number[];
   /** Wall seconds spent in updates (all sessions of a resumed run). */
   seconds: number;
+  /** CPU seconds of the process in updates (all sessions). */
+  cpuSeconds: number;
   resumedFrom: number;
 }
 
-interface SavedState { step: number; losses: number[]; seconds: number; fingerprint: string }
+interface SavedState { step: number; losses: number[]; seconds: number; cpuSeconds: number; fingerprint: string }
 
 /** What must match for a checkpoint to be resumed: everything but the step count's display. */
 function fingerprint(cfg: PretrainConfig, blocks: TokenBlocks): string {
@@ -139,23 +143,27 @@ export async function pretrain(
   const optimizer = resumed?.optimizer ?? optimizerFor(model);
   const losses = resumed?.state.losses ?? [];
   let seconds = resumed?.state.seconds ?? 0;
+  let cpuSeconds = resumed?.state.cpuSeconds ?? 0;
   const vars = [...model.params.values()];
   const plan = { seed: cfg.seed, batchSize: cfg.batchSize, vocabSize: cfg.model.vocabSize, eosId: cfg.model.eosTokenId, noise: cfg.noise };
   try {
     for (let step = losses.length; step < cfg.steps; step++) {
       const lr = linearSchedule(step, cfg.steps, cfg.warmupSteps, cfg.learningRate);
       const start = performance.now();
+      const cpuStart = process.cpuUsage();
       const examples = pretrainBatch(blocks, plan, step);
       const loss = update(model, vars, optimizer, examples, lr, cfg.clipNorm);
       if (!Number.isFinite(loss)) throw new Error(`pretraining diverged at step ${step + 1}: loss is ${loss}; lower the learning rate`);
       const ms = performance.now() - start;
       seconds += ms / 1000;
+      const cpu = process.cpuUsage(cpuStart);
+      cpuSeconds += (cpu.user + cpu.system) / 1e6;
       losses.push(loss);
       const tokens = examples.reduce((n, e) => n + e.input.length, 0);
-      await onStep({ step: step + 1, loss, lr, tokensPerSec: (tokens * 1000) / ms, seconds });
+      await onStep({ step: step + 1, loss, lr, tokensPerSec: (tokens * 1000) / ms, seconds, cpuSeconds });
       const last = step + 1 === cfg.steps;
       if (cfg.checkpointEvery > 0 && ((step + 1) % cfg.checkpointEvery === 0 || last)) {
-        saveCheckpoint(checkpointDir, model, optimizer, { step: step + 1, losses, seconds, fingerprint: expected });
+        saveCheckpoint(checkpointDir, model, optimizer, { step: step + 1, losses, seconds, cpuSeconds, fingerprint: expected });
       }
     }
   } catch (err) {
@@ -164,5 +172,5 @@ export async function pretrain(
   } finally {
     optimizer.dispose();
   }
-  return { model, losses, seconds, resumedFrom: resumed?.state.step ?? 0 };
+  return { model, losses, seconds, cpuSeconds, resumedFrom: resumed?.state.step ?? 0 };
 }
