@@ -1,7 +1,7 @@
 // `npm run pretrain-default`: pretrains the default model from the shipped corpus and writes
 // it, in Hugging Face layout with its model card and loss curve, to resources/default-model.
 //
-//   npm run pretrain-default -- [--steps N] [--threads T] [--out DIR] [--work DIR] [--calibrate N]
+//   npm run pretrain-default -- [--steps N] [--batch B] [--lr LR] [--threads T] [--out DIR] [--work DIR] [--calibrate N]
 //
 // Interrupted? Run the same command again: it resumes from the last checkpoint in --work.
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,18 +32,26 @@ function positive(value: string | undefined, flag: string, fallback: number): nu
   return n;
 }
 
+function learningRate(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_PRETRAIN.learningRate;
+  const lr = Number(value);
+  if (!(lr > 0 && lr < 1)) throw new Error(`--lr must be a number in (0, 1), got "${value}"`);
+  return lr;
+}
+
 function parseOptions(argv: string[]): Options {
   const { values } = parseArgs({
     args: argv,
     options: {
       steps: { type: 'string' }, threads: { type: 'string' }, out: { type: 'string' },
-      work: { type: 'string' }, calibrate: { type: 'string' }, batch: { type: 'string' },
+      work: { type: 'string' }, calibrate: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
     },
   });
   const cfg = {
     ...DEFAULT_PRETRAIN,
     steps: positive(values.steps, '--steps', DEFAULT_PRETRAIN.steps),
     batchSize: positive(values.batch, '--batch', DEFAULT_PRETRAIN.batchSize),
+    learningRate: learningRate(values.lr),
   };
   const out = path.resolve(values.out ?? DEFAULT_OUT);
   return {
