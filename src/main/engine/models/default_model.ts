@@ -1,11 +1,13 @@
-// The default model until a pretrained one ships: a small T5 made on the spot, with a
-// Unigram tokenizer learned from the training split of the built-in spam task and random
-// weights (seed 0). It is NOT pretrained, so PEFT methods that rely on a pretrained backbone
-// have little to work with; full fine-tuning learns the task from scratch.
+// The default model. When the pretrained model committed under resources/default-model is
+// present (made by `npm run pretrain-default`, see its README.md), that is the default.
+// Otherwise the fallback is a small T5 made on the spot, with a Unigram tokenizer learned from
+// the training split of the built-in spam task and random weights (seed 0). The fallback is
+// NOT pretrained, so PEFT methods that rely on a pretrained backbone have little to work with.
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { loadSpamAssassin } from '../data/spam_assassin';
-import { saveModel } from './load';
+import { checkModelFolder, saveModel } from './load';
 import { T5Model } from './t5';
 import { buildUnigramTokenizer } from './tokenizer';
 import type { T5Config } from './types';
@@ -38,8 +40,42 @@ export function isModelFolder(dir: string): boolean {
   return FILES.every((f) => existsSync(path.join(dir, f)));
 }
 
-/** Builds the default model in `dir` unless it is already there. Deterministic: same files every time. */
-export function ensureDefaultModel(dir: string, log: (line: string) => void = () => {}): string {
+const REBUILD = 'restore it with `git checkout -- resources/default-model` or rebuild it with `npm run pretrain-default` (about an hour on 2 CPU cores)';
+
+/**
+ * resources/default-model of this checkout (source tree or built app), or null when absent.
+ * Searched upward from this module, as the built main process lives a few folders deeper.
+ */
+export function pretrainedModelDir(): string | null {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let up = 0; up < 6; up++) {
+    const candidate = path.join(dir, 'resources', 'default-model');
+    if (existsSync(candidate)) return candidate;
+    dir = path.dirname(dir);
+  }
+  return null;
+}
+
+/** The committed pretrained model, checked; throws with the way to rebuild it when damaged. */
+function checkedPretrained(dir: string): string {
+  try {
+    checkModelFolder(dir);
+  } catch (err) {
+    throw new Error(`the pretrained default model in ${dir} is damaged (${(err as Error).message}); ${REBUILD}`);
+  }
+  return dir;
+}
+
+/**
+ * The default model's folder: the committed pretrained model when present (`pretrained`,
+ * found by pretrainedModelDir() unless given), else the fallback built in `dir` unless it is
+ * already there. Deterministic: same files every time.
+ */
+export function ensureDefaultModel(
+  dir: string, log: (line: string) => void = () => {}, pretrained: string | null = pretrainedModelDir(),
+): string {
+  if (pretrained !== null) return checkedPretrained(pretrained);
+  log(`the pretrained default model (resources/default-model) is missing; ${REBUILD}. Using the untrained fallback.`);
   if (isModelFolder(dir)) return dir;
   log(`building the default model ${DEFAULT_MODEL_NAME} in ${dir} (tokenizer from the spam_assassin training split, random init, seed 0)`);
   const staging = `${dir}.partial`;

@@ -1,0 +1,146 @@
+// `npm run pretrain-default`: pretrains the default model from the shipped corpus and writes
+// it, in Hugging Face layout with its model card and loss curve, to resources/default-model.
+//
+//   npm run pretrain-default -- [--steps N] [--batch B] [--lr LR] [--threads T] [--out DIR] [--work DIR] [--calibrate N]
+//
+// Interrupted? Run the same command again: it resumes from the last checkpoint in --work.
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { initBackend } from '../backend';
+import { saveModel } from '../models/load';
+import { loadTokenizer } from '../models/tokenizer';
+import { buildPretrainCorpus, corpusParagraphs } from './corpus';
+import { DEFAULT_PRETRAIN, INPUT_LENGTH, NUM_SENTINELS } from './default_recipe';
+import type { CardFacts } from './model_card';
+import { pretrain, type PretrainConfig, type PretrainStep } from './pretrain_loop';
+import { tokenBlocks } from './pretrain_data';
+import { buildPretrainTokenizer, pretrainTokenizerConfig } from './pretrain_tokenizer';
+import { inputAndTargetLengths } from './span_corruption';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
+export const DEFAULT_OUT = path.join(ROOT, 'resources', 'default-model');
+
+interface Options { cfg: PretrainConfig; threads: number; out: string; work: string; calibrate: number }
+
+function positive(value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer, got "${value}"`);
+  return n;
+}
+
+function learningRate(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_PRETRAIN.learningRate;
+  const lr = Number(value);
+  if (!(lr > 0 && lr < 1)) throw new Error(`--lr must be a number in (0, 1), got "${value}"`);
+  return lr;
+}
+
+function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      steps: { type: 'string' }, threads: { type: 'string' }, out: { type: 'string' },
+      work: { type: 'string' }, calibrate: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
+    },
+  });
+  const cfg = {
+    ...DEFAULT_PRETRAIN,
+    steps: positive(values.steps, '--steps', DEFAULT_PRETRAIN.steps),
+    batchSize: positive(values.batch, '--batch', DEFAULT_PRETRAIN.batchSize),
+    learningRate: learningRate(values.lr),
+  };
+  const out = path.resolve(values.out ?? DEFAULT_OUT);
+  return {
+    cfg,
+    threads: positive(values.threads, '--threads', 1),
+    out,
+    work: path.resolve(values.work ?? `${out}.work`),
+    calibrate: values.calibrate === undefined ? 0 : positive(values.calibrate, '--calibrate', 0),
+  };
+}
+
+const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+
+function stepLogger(total: number) {
+  return (s: PretrainStep) => {
+    if (s.step % 10 === 0 || s.step === 1 || s.step === total) {
+      log(`step ${s.step}/${total} loss ${s.loss.toFixed(4)} lr ${s.lr.toExponential(2)} ${Math.round(s.tokensPerSec)} tok/s ${s.seconds.toFixed(0)} s (cpu ${s.cpuSeconds.toFixed(0)} s)`);
+    }
+  };
+}
+
+/** Writes the finished model folder atomically (staging folder, then rename). */
+async function writeOutput(opts: Options, result: Awaited<ReturnType<typeof pretrain>>, facts: CardFacts, tokenizerJson: string): Promise<void> {
+  // Loaded only when a finished model is written, after the long part of the run.
+  const { modelCard } = await import('./model_card');
+  const { lossCurvePng } = await import('./loss_plot');
+  const staging = `${opts.out}.partial`;
+  rmSync(staging, { recursive: true, force: true });
+  saveModel(staging, result.model);
+  writeFileSync(path.join(staging, 'tokenizer.json'), tokenizerJson);
+  writeFileSync(path.join(staging, 'tokenizer_config.json'), JSON.stringify(pretrainTokenizerConfig(NUM_SENTINELS, INPUT_LENGTH), null, 2) + '\n');
+  writeFileSync(path.join(staging, 'loss_curve.png'), lossCurvePng(result.losses));
+  writeFileSync(path.join(staging, 'training_log.json'), JSON.stringify({ losses: result.losses.map((l) => Number(l.toFixed(5))) }) + '\n');
+  writeFileSync(path.join(staging, 'README.md'), modelCard(facts));
+  rmSync(opts.out, { recursive: true, force: true });
+  renameSync(staging, opts.out);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const opts = parseOptions(argv);
+  const cfg = opts.calibrate ? { ...opts.cfg, steps: opts.calibrate, checkpointEvery: 0 } : opts.cfg;
+  const backend = await initBackend({ force: 'wasm', wasmThreads: opts.threads });
+  log(`backend ${backend.name}, ${opts.threads} wasm thread(s), ${os.cpus().length} CPU(s)`);
+  const corpus = buildPretrainCorpus();
+  const texts = corpusParagraphs(corpus);
+  log(`corpus: ${corpus.documents.length} documents, ${corpus.excluded.length} SOTU addresses held out, ${texts.reduce((n, t) => n + t.length, 0)} characters`);
+  const tokenizerJson = JSON.stringify(buildPretrainTokenizer(texts, cfg.model.vocabSize, NUM_SENTINELS));
+  mkdirSync(opts.work, { recursive: true });
+  writeFileSync(path.join(opts.work, 'tokenizer.json'), tokenizerJson);
+  const tok = loadTokenizer(opts.work);
+  const { raw, target } = inputAndTargetLengths(INPUT_LENGTH, cfg.noise);
+  const blocks = tokenBlocks(tok, texts, raw);
+  log(`tokens: ${blocks.corpusTokens} in the corpus, ${blocks.numBlocks} blocks of ${raw} → input ${INPUT_LENGTH}, target ${target}`);
+  const workDir = opts.calibrate ? path.join(opts.work, 'calibration') : opts.work;
+  if (opts.calibrate) {
+    rmSync(workDir, { recursive: true, force: true });
+    mkdirSync(workDir, { recursive: true });
+    writeFileSync(path.join(workDir, 'tokenizer.json'), tokenizerJson);
+  }
+  const wall = performance.now();
+  const result = await pretrain(cfg, blocks, workDir, stepLogger(cfg.steps));
+  try {
+    if (result.resumedFrom > 0) log(`resumed from step ${result.resumedFrom}`);
+    if (opts.calibrate) {
+      const timed = result.seconds;
+      const cpu = result.cpuSeconds / cfg.steps;
+      log(`calibration: ${cfg.steps} steps in ${timed.toFixed(1)} s, ${(timed / cfg.steps).toFixed(2)} s/step (${cpu.toFixed(2)} CPU s/step), model ${result.model.numParams()} parameters`);
+      return 0;
+    }
+    const facts: CardFacts = {
+      config: cfg, params: result.model.numParams(), corpus, corpusTokens: blocks.corpusTokens, numBlocks: blocks.numBlocks,
+      rawLength: raw, inputLength: INPUT_LENGTH, targetLength: target, losses: result.losses, trainSeconds: result.seconds, cpuSeconds: result.cpuSeconds,
+      sessionSeconds: (performance.now() - wall) / 1000, resumedFrom: result.resumedFrom, threads: opts.threads,
+      cpus: os.cpus().length, numSentinels: NUM_SENTINELS, argv,
+    };
+    await writeOutput(opts, result, facts, tokenizerJson);
+    log(`wrote ${opts.out} (final loss ${result.losses[result.losses.length - 1].toFixed(4)})`);
+    return 0;
+  } finally {
+    result.model.dispose();
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`pretrain-default: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(2);
+    },
+  );
+}
