@@ -130,3 +130,9 @@ test('planning a missing model folder says so', () => {
   const c = parseComparison(base, '/tmp', 'x');
   assert.throws(() => planRuns(c, '/nonexistent/model'), /model folder \/nonexistent\/model does not exist/);
 });
+
+test('built-in model names stay names; other models are folders relative to the config', () => {
+  assert.equal(parseComparison({ methods: ['full'] }, '/cfg', 'x').model, 'default');
+  assert.equal(parseComparison({ methods: ['full'], model: 'default-untrained' }, '/cfg', 'x').model, 'default-untrained');
+  assert.equal(parseComparison({ methods: ['full'], model: 'models/t5' }, '/cfg', 'x').model, '/cfg/models/t5');
+});

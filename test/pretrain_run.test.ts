@@ -3,16 +3,16 @@
 // model card, and the default-model hook.
 import * as tf from '@tensorflow/tfjs-core';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { inflateSync, crc32 as zlibCrc32 } from 'node:zlib';
 import { initBackend } from '../src/main/engine/backend';
 import { splitOfKey } from '../src/main/engine/data/split';
-import { ensureDefaultModel } from '../src/main/engine/models/default_model';
+import { ensureDefaultModel, ensureUntrainedTwin } from '../src/main/engine/models/default_model';
 import { loadTokenizer } from '../src/main/engine/models/tokenizer';
-import { saveModel } from '../src/main/engine/models/load';
+import { readModelConfig, saveModel } from '../src/main/engine/models/load';
 import { buildPretrainCorpus, corpusParagraphs, sotuAllowed } from '../src/main/engine/pretrain/corpus';
 import { DEFAULT_PRETRAIN } from '../src/main/engine/pretrain/default_recipe';
 import { lossCurvePng } from '../src/main/engine/pretrain/loss_plot';
@@ -188,6 +188,12 @@ describe('default model hook', () => {
     saveModel(dir, run.model);
     run.model.dispose();
     assert.equal(ensureDefaultModel(path.join(root, 'unused'), () => {}, dir), dir);
+    // The untrained twin: same config and tokenizer, fresh weights.
+    const twin = ensureUntrainedTwin(path.join(root, 'twin'), () => {}, dir);
+    assert.equal(readFileSync(path.join(twin, 'tokenizer.json'), 'utf8'), readFileSync(path.join(dir, 'tokenizer.json'), 'utf8'));
+    assert.deepEqual(readModelConfig(twin), readModelConfig(dir));
+    assert.notDeepEqual(readFileSync(path.join(twin, 'model.safetensors')), readFileSync(path.join(dir, 'model.safetensors')));
+    assert.equal(ensureUntrainedTwin(path.join(root, 'twin'), () => assert.fail('built twice'), dir), twin, 'built once, then reused');
     writeFileSync(path.join(dir, 'model.safetensors'), 'broken');
     assert.throws(() => ensureDefaultModel(path.join(root, 'unused'), () => {}, dir), /damaged.*npm run pretrain-default/);
   });

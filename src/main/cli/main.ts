@@ -3,10 +3,10 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import type { BackendName } from '../../shared/types';
-import { readComparisonFile } from '../comparison/config';
+import { BUILTIN_MODELS, readComparisonFile } from '../comparison/config';
 import { runComparison } from '../comparison/runner';
 import { initBackend } from '../engine/backend';
-import { DEFAULT_MODEL_NAME, ensureDefaultModel } from '../engine/models/default_model';
+import { DEFAULT_MODEL_NAME, ensureDefaultModel, ensureUntrainedTwin, UNTRAINED_TWIN_NAME } from '../engine/models/default_model';
 import { Store, defaultDbPath } from '../store/store';
 import { EXPORT_USAGE, exportCommand } from './export';
 import { MODELS_USAGE, modelsCommand } from './models';
@@ -103,11 +103,12 @@ async function compare(
   if (overrides.backend) comparison.backend = overrides.backend;
   if (overrides.workers) comparison.workers = overrides.workers;
   const dataHome = path.dirname(defaultDbPath());
-  // Building the default model needs tensors in this process (training happens in workers).
-  if (comparison.model === 'default') await initBackend(comparison.backend ? { force: comparison.backend } : {});
+  // Building a built-in model needs tensors in this process (training happens in workers).
+  if (BUILTIN_MODELS.includes(comparison.model)) await initBackend(comparison.backend ? { force: comparison.backend } : {});
+  const log = (l: string) => process.stderr.write(`${l}\n`);
   const modelDir = comparison.model === 'default'
-    ? ensureDefaultModel(path.join(dataHome, 'models', DEFAULT_MODEL_NAME), (l) => process.stderr.write(`${l}\n`))
-    : comparison.model;
+    ? ensureDefaultModel(path.join(dataHome, 'models', DEFAULT_MODEL_NAME), log)
+    : comparison.model === 'default-untrained' ? ensureUntrainedTwin(path.join(dataHome, 'models', UNTRAINED_TWIN_NAME), log) : comparison.model;
   const store = Store.open(db);
   try {
     recoverAtStart(store);

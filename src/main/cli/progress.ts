@@ -51,7 +51,7 @@ export class Progress {
     a.runEta = a.fraction > 0 ? (elapsed / a.fraction) * (1 - a.fraction) : NaN;
     const loss = msg.loss === undefined ? '' : ` loss ${msg.loss.toFixed(4)}`;
     a.line = `[${i + 1}/${this.total}] ${role} ${spec.task} ${spec.method} lr=${spec.learningRate} seed=${spec.seed} ${bar(a.fraction)} ` +
-      `${msg.step}/${msg.totalSteps} ${msg.phase}${loss}  ETA run ${fmtDuration(a.runEta)} · all ${fmtDuration(this.experimentEta(elapsed / Math.max(a.fraction, 1e-9)))}`;
+      `${msg.step}/${msg.totalSteps} ${msg.phase}${loss}  ETA run ${fmtDuration(a.runEta)} · all ${fmtDuration(this.experimentEta(a.fraction > 0 ? elapsed / a.fraction : NaN))}`;
     if (this.out.isTTY) return this.redraw();
     const decile = Math.floor(a.fraction * 10);
     if (decile !== a.lastDecile || msg.phase === 'measuring') this.out.write(`${a.line}\n`);

@@ -15,7 +15,7 @@ export { DEFAULT_BUDGET, type Budget } from './budget';
 
 export interface Comparison {
   name: string;
-  /** Absolute model folder, or 'default' for the built-in default model. */
+  /** Absolute model folder, 'default' for the built-in default model, or 'default-untrained' for its randomly initialised twin. */
   model: string;
   preset: PresetName;
   tasks: TaskRef[];
@@ -28,6 +28,9 @@ export interface Comparison {
   /** Runs trained at once, each in its own worker process; null: chosen by workerCount(). */
   workers: number | null;
 }
+
+/** Model names that need no folder: the committed pretrained default and its untrained twin. */
+export const BUILTIN_MODELS = ['default', 'default-untrained'];
 
 const TOP_KEYS = ['name', 'model', 'preset', 'tasks', 'methods', 'learning_rates', 'seeds', 'budget', 'backend', 'workers'];
 const BACKENDS: BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
@@ -60,7 +63,7 @@ export function parseComparison(raw: unknown, baseDir: string, fallbackName: str
   const lrs = obj.learning_rates === undefined ? defaults.learningRates : distinct(numbers(obj.learning_rates, 'learning_rates', positive), 'learning_rates');
   const comparison: Comparison = {
     name: obj.name === undefined ? fallbackName : text(obj.name, 'name'),
-    model: obj.model === undefined || obj.model === 'default' ? 'default' : path.resolve(baseDir, text(obj.model, 'model')),
+    model: obj.model === undefined ? 'default' : BUILTIN_MODELS.includes(obj.model as string) ? (obj.model as string) : path.resolve(baseDir, text(obj.model, 'model')),
     preset,
     tasks: list(obj.tasks ?? ['spam_assassin'], 'tasks').map((t, i) => parseTask(t, `tasks[${i}]`, baseDir)),
     methods: list(obj.methods, 'methods').map((m, i) => parseMethod(m, `methods[${i}]`, lrs)),

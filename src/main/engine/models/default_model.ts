@@ -3,11 +3,11 @@
 // Otherwise the fallback is a small T5 made on the spot, with a Unigram tokenizer learned from
 // the training split of the built-in spam task and random weights (seed 0). The fallback is
 // NOT pretrained, so PEFT methods that rely on a pretrained backbone have little to work with.
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadSpamAssassin } from '../data/spam_assassin';
-import { checkModelFolder, saveModel } from './load';
+import { findResource } from '../util/resources';
+import { checkModelFolder, readModelConfig, saveModel } from './load';
 import { T5Model } from './t5';
 import { buildUnigramTokenizer } from './tokenizer';
 import type { T5Config } from './types';
@@ -47,13 +47,7 @@ const REBUILD = 'restore it with `git checkout -- resources/default-model` or re
  * Searched upward from this module, as the built main process lives a few folders deeper.
  */
 export function pretrainedModelDir(): string | null {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (let up = 0; up < 6; up++) {
-    const candidate = path.join(dir, 'resources', 'default-model');
-    if (existsSync(candidate)) return candidate;
-    dir = path.dirname(dir);
-  }
-  return null;
+  return findResource('default-model', import.meta.url);
 }
 
 /** The committed pretrained model, checked; throws with the way to rebuild it when damaged. */
@@ -110,3 +104,33 @@ d_ff ${DEFAULT_T5_CONFIG.dFf}, ${DEFAULT_T5_CONFIG.numLayers} encoder and ${DEFA
 
 Rebuild: delete this folder and run \`npm run compare\`.
 `;
+
+/** Name of the untrained twin: the default model's architecture and tokenizer, random weights. */
+export const UNTRAINED_TWIN_NAME = 't5-pretrained-mini-untrained';
+
+/**
+ * The baseline that shows what pretraining adds: the committed default model's config and
+ * tokenizer with freshly initialised weights (seed 0), built in `dir` unless already there.
+ */
+export function ensureUntrainedTwin(dir: string, log: (line: string) => void = () => {}, pretrained: string | null = pretrainedModelDir()): string {
+  if (pretrained === null) throw new Error(`model: default-untrained needs the pretrained default model (resources/default-model); ${REBUILD}`);
+  checkedPretrained(pretrained);
+  if (isModelFolder(dir)) return dir;
+  log(`building ${UNTRAINED_TWIN_NAME} in ${dir}: the default model's architecture and tokenizer, random weights (seed 0)`);
+  const staging = `${dir}.partial`;
+  rmSync(staging, { recursive: true, force: true });
+  const model = T5Model.random(readModelConfig(pretrained) as T5Config, 0);
+  try {
+    saveModel(staging, model);
+  } finally {
+    model.dispose();
+  }
+  for (const f of ['tokenizer.json', 'tokenizer_config.json']) {
+    if (existsSync(path.join(pretrained, f))) copyFileSync(path.join(pretrained, f), path.join(staging, f));
+  }
+  writeFileSync(path.join(staging, 'README.md'), `# ${UNTRAINED_TWIN_NAME}\n\nThe architecture and tokenizer of resources/default-model with randomly initialised weights\n(transformers' T5 scheme, seed 0): the baseline that shows what pretraining adds. **Not pretrained.**\n`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(path.dirname(dir), { recursive: true });
+  renameSync(staging, dir);
+  return dir;
+}
