@@ -122,3 +122,18 @@ test("the study's published Table 5 reads as 45 rows of registered methods", asy
   for (const r of rows) assert.ok(r.method in METHODS, `${r.model} ${r.method} is a registered method`);
   assert.equal(rows.filter((r) => r.score === null).length, 1, 'one row without a published score');
 });
+
+test('peft-bench methods: the capability matrix with export format and inference cost', async () => {
+  const { methodsReport } = await import('../src/main/cli/methods');
+  const caps = JSON.parse(methodsReport(true)) as { id: string; exportFormat: string; inferenceOverhead: string; families: Record<string, string | null> }[];
+  const by = new Map(caps.map((c) => [c.id, c]));
+  assert.equal(caps.length, Object.keys(METHODS).length);
+  assert.equal(by.get('lora_qv')!.exportFormat, 'Hugging Face PEFT (LORA)');
+  assert.equal(by.get('lora_qv')!.inferenceOverhead, 'none once merged');
+  assert.match(by.get('houlsby')!.exportFormat, /workbench layout/);
+  assert.match(by.get('houlsby')!.inferenceOverhead, /96 serial bottleneck adapters .* 12,582,912 extra multiply-adds per token/);
+  assert.match(by.get('bitfit')!.families['LLaMA (decoder)'] ?? '', /no bias/);
+  const text = methodsReport(false);
+  assert.match(text, /inference cost \(T5-Large, defaults\):/);
+  assert.match(text, /bitfit on T5 \(encoder-decoder\): /);
+});

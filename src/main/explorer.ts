@@ -7,6 +7,9 @@ import type { ExploreRow, MethodCapability, RenderTableReq, SaveFileReq } from '
 import { renderTable } from './cli/format';
 import { planRows, readPlanConfig } from './cli/plan';
 import { resultRows, summariseCells } from './comparison/summary';
+import { inferenceOverhead } from './engine/export/own_layout';
+import { PEFT_TYPES } from './engine/export/peft_layout';
+import { modelShape } from './engine/models/families';
 import type { ModelConfig } from './engine/models/types';
 import { findResource } from './engine/util/resources';
 import { METHODS } from './engine/peft/registry';
@@ -97,7 +100,9 @@ const FAMILIES = ['T5 (encoder-decoder)', 'LLaMA (decoder)', 'BERT/RoBERTa (enco
 const NO_LOADER = 'the engine has no loader for this family yet';
 
 export function methodCapabilities(): MethodCapability[] {
-  const counts = planRows(referenceConfig('t5-large'));
+  const t5Large = referenceConfig('t5-large');
+  const shape = modelShape(t5Large);
+  const counts = planRows(t5Large);
   const llama = planRows(referenceConfig('llama-2-7b'));
   return Object.values(METHODS).map((m) => {
     const t5 = counts.find((r) => r.method === m.id);
@@ -108,6 +113,8 @@ export function methodCapabilities(): MethodCapability[] {
         [FAMILIES[0]]: t5?.refused ?? null, [FAMILIES[1]]: llama.find((r) => r.method === m.id)?.refused ?? null, [FAMILIES[2]]: NO_LOADER,
       },
       t5LargeTrainable: t5?.trainable ?? null,
+      exportFormat: PEFT_TYPES[m.id] ? `Hugging Face PEFT (${PEFT_TYPES[m.id]})` : m.id === 'full' ? 'a full checkpoint' : 'workbench layout (docs/export.md)',
+      inferenceOverhead: m.id === 'full' ? 'none: the fine-tuned model itself' : m.mergeable ? 'none once merged' : inferenceOverhead(m.id, shape, m.defaults),
     };
   });
 }

@@ -52,6 +52,10 @@ export interface MethodCapability {
   families: Record<string, string | null>;
   /** Trainable parameters on T5-Large with the defaults (null where refused). */
   t5LargeTrainable: number | null;
+  /** How `peft-bench export --adapter` writes it: Hugging Face PEFT's peft_type, or the workbench's own layout. */
+  exportFormat: string;
+  /** What the method costs at inference on T5-Large with the defaults; 'none once merged' for mergeable methods. */
+  inferenceOverhead: string;
 }
 
 export const TABLE_FORMATS = ['csv', 'md', 'latex', 'text'] as const;

@@ -11,6 +11,7 @@ import { Store, defaultDbPath } from '../store/store';
 import { EXPORT_USAGE, exportCommand } from './export';
 import { MODELS_USAGE, modelsCommand } from './models';
 import { parsePlanRequest, planRows, planTable, readPlanConfig } from './plan';
+import { methodsReport } from './methods';
 import { Progress } from './progress';
 import { publishedTable5 } from '../comparison/reference';
 import { workerCount } from '../comparison/workers';
@@ -34,6 +35,8 @@ usage:
       --with-reference adds the study's published Table 5 rows of the same methods
   peft-bench runs [--experiment ID] [--db PATH] [--json]
   peft-bench show RUN [--db PATH] [--json]
+  peft-bench methods [--json]
+      the capability matrix: merges, model families, export format, inference cost, parameter formula
   peft-bench plan CONFIG_JSON|MODEL_DIR [--method ID[={"option": value}]]... [--json]
       parameters, changed parameters, delta storage and mergeability of each method (default: all)
 ${MODELS_USAGE}
@@ -58,6 +61,7 @@ export async function main(argv: string[]): Promise<number> {
   if (values.help || !command || command === 'help') return print(USAGE, 0);
   if (values.backend && !BACKENDS.includes(values.backend)) throw new Error(`--backend must be one of ${BACKENDS.join(', ')}, got "${values.backend}"`);
   if (command === 'models') return print(modelsCommand({ json: values.json, add: values.add }), 0);
+  if (command === 'methods') return print(methodsReport(values.json ?? false), 0);
   if (command === 'plan') {
     if (!arg) throw new Error('plan needs a config.json or a model folder, e.g. peft-bench plan resources/model-configs/t5-large');
     const rows = planRows(readPlanConfig(arg), values.method?.map(parsePlanRequest));

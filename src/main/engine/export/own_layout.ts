@@ -55,6 +55,7 @@ export function inferenceOverhead(method: string, shape: ModelShape, o: MethodOp
     case 'mam': return `${prefix(shape, o)}; plus ${bottleneck(shape, ffn, { reduction_factor: num(o, 'reduction_factor', 2) }, 'parallel adapters')}`;
     case 'unipelt': return `${prefix(shape, o)}; gated LoRA on q and v (rank ${num(o, 'r', 8)}, not mergeable while gated); ${bottleneck(shape, ffn, o, 'gated serial adapters')}; three per-example gates per layer`;
     case 'prefix_tuning': return prefix(shape, o);
+    case 'prompt_tuning': return `${num(o, 'num_virtual_tokens', 20)} soft-prompt vectors in front of every encoder input: that many more positions through every layer`;
     case 'bitfit': return 'none once merged: the trained biases replace the base ones';
     default: return 'see docs/methods.md';
   }

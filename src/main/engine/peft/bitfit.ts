@@ -12,7 +12,7 @@ function requireBiases(shape: ModelShape): void {
   if (shape.biases.length === 0) {
     throw new Error(
       `bitfit: a ${shape.family.toUpperCase()} model has no bias parameters, so there is nothing to train; ` +
-        'bitfit applies to families with biases (BERT/RoBERTa); choose ln_tuning or ia3 for a comparably small method',
+        'bitfit applies to models with biases (Qwen2, BERT/RoBERTa); choose ln_tuning or ia3 for a comparably small method',
     );
   }
 }
