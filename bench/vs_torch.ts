@@ -5,8 +5,10 @@
 //   npm run bench:torch -- --steps 12 --wasm-threads 2
 //
 // Prints, per method, training tokens/s of both, the ratio, and the GFLOP/s each reaches
-// against the matrix-product peak measured here for each (a 2-D 512×512×512 product).
-import { execFileSync } from 'node:child_process';
+// against the matrix-product peak measured here for each (a 2-D 512×512×512 product); then
+// a sweep's throughput: two runs at once on each side.
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import * as fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -62,15 +64,33 @@ console.log(`matrix-product peak (2-D 512³): ours ${peaks.wasm.toFixed(1)} GFLO
   `PyTorch ${peaks.torch.toFixed(1)} GFLOP/s (2 threads), ${peaks.torch1.toFixed(1)} (1 thread)\n`);
 console.log('| method | ours tok/s | PyTorch 2 threads tok/s | ours / PyTorch | PyTorch 1 thread | ours / 1 thread | ours GFLOP/s (% of peak) | PyTorch 2 threads GFLOP/s (% of peak) |');
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+const oursArgs = (method: string) => ['--import', 'tsx', path.join(here, 'train_methods.ts'), '--method', method, '--steps', steps,
+  '--batch', String(micro), '--seq-len', String(seqLen), '--dropout', '0', ...threads];
+const torchArgs = (method: string, t: string) => [path.join(here, 'torch_t5_train.py'), configFile, method, steps, String(micro), String(seqLen), t];
+const best = new Map<string, number>();
 for (const method of values.methods.split(',')) {
-  const ours = json(execFileSync(process.execPath, ['--import', 'tsx', path.join(here, 'train_methods.ts'), '--method', method, '--steps', steps,
-    '--batch', String(micro), '--seq-len', String(seqLen), '--dropout', '0', ...threads], { encoding: 'utf8' }));
-  const torchRun = (t: string[]) => json(execFileSync(values.python, [path.join(here, 'torch_t5_train.py'), configFile, method, steps, String(micro), String(seqLen), ...t], { encoding: 'utf8' }));
-  const torch = torchRun(['2']), torch1 = torchRun(['1']);
+  const ours = json(execFileSync(process.execPath, oursArgs(method), { encoding: 'utf8' }));
+  const torchRun = (t: string) => json(execFileSync(values.python, torchArgs(method, t), { encoding: 'utf8' }));
+  const torch = torchRun('2'), torch1 = torchRun('1');
+  best.set(method, Math.max(torch.trainTokensPerSec, torch1.trainTokensPerSec));
   const flopsPerToken = t5TrainFlops(config, method, 2 * micro, seqLen, 4) / (2 * micro * seqLen);
   const gf = (tps: number) => (tps * flopsPerToken) / 1e9;
   const pct = (g: number, peak: number) => `${g.toFixed(1)} (${((100 * g) / peak).toFixed(0)}%)`;
   console.log(`| ${method} | ${ours.trainTokensPerSec.toFixed(0)} | ${torch.trainTokensPerSec.toFixed(0)} | 1/${(torch.trainTokensPerSec / ours.trainTokensPerSec).toFixed(1)} | ` +
     `${torch1.trainTokensPerSec.toFixed(0)} | 1/${(torch1.trainTokensPerSec / ours.trainTokensPerSec).toFixed(1)} | ` +
     `${pct(gf(ours.trainTokensPerSec), peaks.wasm)} | ${pct(gf(torch.trainTokensPerSec), peaks.torch)} |`);
+}
+
+// A sweep: independent runs of one experiment, two at once (one per core), as `workers: auto`
+// trains them on wasm; PyTorch the same way, one thread per run.
+const run = promisify(execFile);
+const pairTotal = async (cmd: string, args: string[]) =>
+  (await Promise.all([run(cmd, args, { encoding: 'utf8' }), run(cmd, args, { encoding: 'utf8' })])).reduce((n, r) => n + json(r.stdout).trainTokensPerSec, 0);
+console.log('\n| method | ours, 2 runs at once: tok/s in all | PyTorch best single run | ours / that | PyTorch, 2 one-thread runs at once | ours / that |');
+console.log('|---|---:|---:|---:|---:|---:|');
+for (const method of values.methods.split(',')) {
+  const ours = await pairTotal(process.execPath, oursArgs(method));
+  const torchPair = await pairTotal(values.python, torchArgs(method, '1'));
+  const single = best.get(method)!;
+  console.log(`| ${method} | ${ours.toFixed(0)} | ${single.toFixed(0)} | 1/${(single / ours).toFixed(1)} | ${torchPair.toFixed(0)} | 1/${(torchPair / ours).toFixed(1)} |`);
 }
