@@ -5,6 +5,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { MetricPoint, RunResult, RunSpec } from '../../shared/types';
 import { encodeExamples, type EncodedExample } from './data/batching';
+import { cachedEncode, tokenizerFingerprint } from './data/encode_cache';
 import { loadTask } from './data/tasks';
 import { referencesOf, type Example } from './data/task';
 import { FORMATTERS, familyOf } from './data/format';
@@ -18,6 +19,7 @@ import { getMethod } from './peft/registry';
 import { writeSafetensorsFile } from './safetensors';
 import { checkpointDir } from './train/checkpoint';
 import { train } from './train/trainer';
+import { dataHome } from './util/data_home';
 
 export type RunPhase = 'loading' | 'training' | 'evaluating' | 'measuring';
 
@@ -53,7 +55,13 @@ export async function runOne({ spec, task: taskRef, artifactsDir, resume }: RunI
     };
     const layout = familyKind(config) === 'decoder' ? 'causal' : 'seq2seq';
     const enc = (split: Example[]) => encodeExamples(tokenizer, split.map(asText), spec.maxInputTokens, spec.maxTargetTokens, layout);
-    const trainSet = enc(task.train);
+    // The training split is the one worth caching: the evaluation sets are sampled and small.
+    const trainTexts = task.train.map(asText);
+    const trainSet = cachedEncode(
+      path.join(dataHome(), 'cache', 'encoded'),
+      { tokenizer: tokenizerFingerprint(spec.modelDir), maxInput: spec.maxInputTokens, maxTarget: spec.maxTargetTokens, layout },
+      trainTexts, () => encodeExamples(tokenizer, trainTexts, spec.maxInputTokens, spec.maxTargetTokens, layout),
+    );
     const val = pick(task.validation, spec.evalExamples);
     const test = pick(task.test, spec.testExamples);
     const valSet = enc(val);

@@ -1,12 +1,12 @@
 // The workbench database: experiments, their runs, per-step metrics and final results, in
 // one SQLite file (WAL journal, so the UI can read while a training worker writes).
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import type {
   EnvironmentSnapshot, ExperimentRecord, LrChoice, MetricPoint, RunRecord, RunResult, RunRole, RunSpec, RunStatus,
 } from '../../shared/types';
+import { dataHome } from '../engine/util/data_home';
 import { applyMigrations } from './migrations';
 import { QueueStore } from './queue_store';
 import { acquireWriterLock, type WriterLock } from './writer_lock';
@@ -47,14 +47,7 @@ const SQLITE_MAGIC = 'SQLite format 3\0';
 
 /** The default database file, in the user's data folder (or $PEFT_BENCH_HOME). */
 export function defaultDbPath(): string {
-  const env = process.env;
-  const home = os.homedir();
-  let dir: string;
-  if (env.PEFT_BENCH_HOME) dir = env.PEFT_BENCH_HOME;
-  else if (process.platform === 'darwin') dir = path.join(home, 'Library', 'Application Support', 'peft-workbench');
-  else if (process.platform === 'win32') dir = path.join(env.APPDATA || path.join(home, 'AppData', 'Roaming'), 'peft-workbench');
-  else dir = path.join(env.XDG_DATA_HOME || path.join(home, '.local', 'share'), 'peft-workbench');
-  return path.join(dir, 'workbench.db');
+  return path.join(dataHome(), 'workbench.db');
 }
 
 /** Refuses, before SQLite touches it, a non-empty file that does not start with the SQLite header. */
