@@ -15,7 +15,7 @@ import { makeHandlers } from '../src/main/handlers';
 import { Store } from '../src/main/store/store';
 import { forkLauncher } from '../src/main/worker/launch';
 import { apiShim, startBridge, type Bridge } from './ui/bridge';
-import { launchChromium } from './ui/browser';
+import { launchChromium, openAppPage } from './ui/browser';
 import { makeTinyWorkspace, type TinyWorkspace } from './ui/tiny_workspace';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -60,13 +60,7 @@ before(async () => {
   bridge = await startBridge(RENDERER, () => handlers);
   emit = bridge.emit;
   chromium = await launchChromium();
-  await chromium.context.addInitScript(apiShim());
-  page = chromium.context.pages()[0] ?? (await chromium.context.newPage());
-  page.setDefaultTimeout(10_000);
-  page.on('console', (m) => {
-    if (m.type() === 'error') consoleErrors.push(m.text());
-  });
-  page.on('pageerror', (e) => consoleErrors.push(e.message));
+  page = await openAppPage(chromium, apiShim(), consoleErrors);
 });
 
 after(async () => {

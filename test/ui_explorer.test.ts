@@ -12,7 +12,7 @@ import { initBackend } from '../src/main/engine/backend';
 import { makeHandlers, type HandlerDeps } from '../src/main/handlers';
 import { Store } from '../src/main/store/store';
 import { apiShim, startBridge, type Bridge } from './ui/bridge';
-import { launchChromium } from './ui/browser';
+import { launchChromium, openAppPage } from './ui/browser';
 import { ensureRendererBuilt } from './ui/build';
 import { seedStore } from './ui/seed_store';
 import { makeTinyWorkspace, type TinyWorkspace } from './ui/tiny_workspace';
@@ -41,13 +41,7 @@ before(async () => {
   const handlers = makeHandlers({ store, comparisons, dbPath: store.path } as HandlerDeps);
   bridge = await startBridge(renderer, () => handlers);
   chromium = await launchChromium();
-  await chromium.context.addInitScript(apiShim());
-  page = chromium.context.pages()[0] ?? (await chromium.context.newPage());
-  page.setDefaultTimeout(10_000);
-  page.on('console', (m) => {
-    if (m.type() === 'error') consoleErrors.push(m.text());
-  });
-  page.on('pageerror', (e) => consoleErrors.push(e.message));
+  page = await openAppPage(chromium, apiShim(), consoleErrors);
 });
 
 after(async () => {

@@ -15,7 +15,7 @@ import { CANCELLED } from '../src/main/queue/launch_control';
 import { ComparisonQueue } from '../src/main/queue/queue';
 import { Store } from '../src/main/store/store';
 import { apiShim, startBridge, type Bridge } from './ui/bridge';
-import { launchChromium } from './ui/browser';
+import { launchChromium, openAppPage } from './ui/browser';
 import { ensureRendererBuilt } from './ui/build';
 import { FakeWorkers } from './ui/fake_workers';
 import { makeTinyWorkspace, type TinyWorkspace } from './ui/tiny_workspace';
@@ -50,13 +50,7 @@ before(async () => {
   bridge = await startBridge(renderer, () => handlers);
   emit = bridge.emit;
   chromium = await launchChromium();
-  await chromium.context.addInitScript(apiShim());
-  page = chromium.context.pages()[0] ?? (await chromium.context.newPage());
-  page.setDefaultTimeout(10_000);
-  page.on('console', (m) => {
-    if (m.type() === 'error') consoleErrors.push(m.text());
-  });
-  page.on('pageerror', (e) => consoleErrors.push(e.message));
+  page = await openAppPage(chromium, apiShim(), consoleErrors);
 });
 
 after(async () => {
