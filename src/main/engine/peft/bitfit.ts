@@ -3,7 +3,7 @@
 // output, intermediate and output dense layers, and the LayerNorm biases). T5 and LLaMA have no
 // biases, so it is refused there at validation; the study's code, whose name filter caught T5's
 // relative-attention tables, trained 2·buckets·heads position parameters instead.
-import { restoreParams, shapeOf, snapshotParams, withDefaults, type AttachedMethod, type PeftMethod } from './method';
+import { shapeOf, trainInPlace, withDefaults, type AttachedMethod, type PeftMethod } from './method';
 import type { ModelShape } from '../models/types';
 
 type BitfitOptions = Record<string, never>;
@@ -35,22 +35,7 @@ export const bitfit: PeftMethod<BitfitOptions> = {
   },
   attach(model): AttachedMethod {
     const shape = model.shape();
-    const names = shape.biases.map((b) => b.name);
-    const n = this.count(shape, {}).trainable;
-    const trainable = names.map((name) => model.params.get(name)!);
-    for (const v of trainable) v.trainable = true;
-    return {
-      trainable,
-      trainableParams: n,
-      changedParams: n,
-      updateRank: null,
-      save: () => snapshotParams(model, names),
-      load: (delta) => restoreParams(model, delta),
-      // Trained in place, like ln_tuning: nothing left to fold in.
-      merge: () => {},
-      dispose: () => {
-        for (const v of trainable) v.trainable = false;
-      },
-    };
+    requireBiases(shape);
+    return trainInPlace(model, shape.biases.map((b) => b.name));
   },
 };

@@ -1,6 +1,6 @@
 // full — full fine-tuning: every weight trains; the baseline of the study.
 import type { HookableModel } from '../models/types';
-import { checkKnownOptions, restoreParams, snapshotParams, type AttachedMethod, type PeftMethod } from './method';
+import { checkKnownOptions, trainInPlace, type AttachedMethod, type PeftMethod } from './method';
 
 type FullOptions = Record<string, never>;
 
@@ -18,22 +18,7 @@ export const full: PeftMethod<FullOptions> = {
     return { trainable: shape.totalParams, changed: shape.totalParams, stored: shape.totalParams, updateRank: null };
   },
   attach(model: HookableModel): AttachedMethod {
-    const names = [...model.params.keys()];
-    const trainable = names.map((n) => model.params.get(n)!);
-    for (const v of trainable) v.trainable = true;
-    const total = model.numParams();
-    return {
-      trainable,
-      trainableParams: total,
-      changedParams: total,
-      updateRank: null,
-      // The delta of full fine-tuning is the whole checkpoint.
-      save: () => snapshotParams(model, names),
-      load: (delta) => restoreParams(model, delta),
-      merge: () => {},
-      dispose: () => {
-        for (const v of trainable) v.trainable = false;
-      },
-    };
+    // Every weight trains; the delta of full fine-tuning is the whole checkpoint.
+    return trainInPlace(model, [...model.params.keys()]);
   },
 };

@@ -1,7 +1,7 @@
 // ln_tuning — LayerNorm tuning: only the RMS-norm scales train (Qi et al. 2022; Lialin et al. 2023, §8 of METHODS.md).
 // The scales are trained in place, so the model is always "merged": the delta is the (5L+2)·d scales.
 import type { HookableModel } from '../models/types';
-import { checkKnownOptions, restoreParams, snapshotParams, type AttachedMethod, type PeftMethod } from './method';
+import { checkKnownOptions, trainInPlace, type AttachedMethod, type PeftMethod } from './method';
 
 type LnTuningOptions = Record<string, never>;
 
@@ -22,21 +22,6 @@ export const ln_tuning: PeftMethod<LnTuningOptions> = {
   attach(model: HookableModel): AttachedMethod {
     const names = model.normParams();
     if (!names.length) throw new Error('ln_tuning: this model has no layer-norm weights to tune');
-    const trainable = names.map((n) => model.params.get(n)!);
-    for (const v of trainable) v.trainable = true;
-    const count = trainable.reduce((n, v) => n + v.size, 0);
-    return {
-      trainable,
-      trainableParams: count,
-      changedParams: count,
-      updateRank: null,
-      save: () => snapshotParams(model, names),
-      load: (delta) => restoreParams(model, delta),
-      // Trained in place: nothing left to fold in.
-      merge: () => {},
-      dispose: () => {
-        for (const v of trainable) v.trainable = false;
-      },
-    };
+    return trainInPlace(model, names);
   },
 };

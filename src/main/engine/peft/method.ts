@@ -83,6 +83,28 @@ export function restoreParams(model: HookableModel, delta: DeltaTensor[]): void 
   }
 }
 
+/**
+ * A method that trains some of the model's own weights in place (full, ln_tuning, bitfit): they
+ * become trainable, the delta is their new values, and merging has nothing left to fold in.
+ */
+export function trainInPlace(model: HookableModel, names: string[]): AttachedMethod {
+  const trainable = names.map((n) => model.params.get(n)!);
+  for (const v of trainable) v.trainable = true;
+  const count = trainable.reduce((n, v) => n + v.size, 0);
+  return {
+    trainable,
+    trainableParams: count,
+    changedParams: count,
+    updateRank: null,
+    save: () => snapshotParams(model, names),
+    load: (delta) => restoreParams(model, delta),
+    merge: () => {},
+    dispose: () => {
+      for (const v of trainable) v.trainable = false;
+    },
+  };
+}
+
 /** Unknown option names are refused, so a typo never silently runs the defaults. */
 export function checkKnownOptions(methodId: string, options: MethodOptions, defaults: MethodOptions): void {
   for (const key of Object.keys(options)) {
