@@ -8,7 +8,7 @@ import { initBackend } from '../src/main/engine/backend';
 import { disposeBatch, makeBatch } from '../src/main/engine/data/batching';
 import { DecoderModel } from '../src/main/engine/models/decoder';
 import { parseDecoderConfig } from '../src/main/engine/models/decoder_config';
-import { readDecoderFixture } from './decoder_fixture';
+import { readDecoderFixture } from './parity_fixture';
 import { inverseFrequencies } from '../src/main/engine/models/rope';
 import type { DecoderConfig } from '../src/main/engine/models/types';
 import { relError, values } from './helpers';

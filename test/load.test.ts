@@ -12,7 +12,7 @@ import { DecoderModel } from '../src/main/engine/models/decoder';
 import { checkModelFolder, loadWeights, readModelConfig } from '../src/main/engine/models/load';
 import { f16ToF32, f32BitsToBf16, f32BitsToF16, writeSafetensorsFile, type WritableDtype } from '../src/main/engine/safetensors';
 import { parseDecoderConfig } from '../src/main/engine/models/decoder_config';
-import { readDecoderFixture } from './decoder_fixture';
+import { readDecoderFixture } from './parity_fixture';
 import { relError, values } from './helpers';
 
 const FIXTURE = 'llama_tiny_gqa';

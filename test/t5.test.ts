@@ -1,17 +1,14 @@
 // T5 parity against the PyTorch reference (test/fixtures/gen_t5_fixture.py), plus the model's
 // contract: leaks, dropout seeding, hooks, loading errors and config parsing.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/main/engine/backend';
 import { T5Model } from '../src/main/engine/models/t5';
 import { parseT5Config, toHfConfig } from '../src/main/engine/models/t5_config';
 import type { Seq2SeqBatch, T5Config } from '../src/main/engine/models/types';
-import { readSafetensorsFile } from '../src/main/engine/safetensors';
+import { readFixtureFolder } from './parity_fixture';
 
-const FIXTURES = path.join(import.meta.dirname, 'fixtures');
 /** Max abs difference over max abs reference value. */
 const TOLERANCE = 1e-4;
 
@@ -38,21 +35,7 @@ interface Fixture {
 }
 
 function readFixture(name: string): Fixture {
-  const dir = path.join(FIXTURES, name);
-  const configJson = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
-  const file = readSafetensorsFile(path.join(dir, 'model.safetensors'));
-  const weights = new Map<string, Float32Array>();
-  const shapes = new Map<string, number[]>();
-  try {
-    for (const t of file.tensors) {
-      weights.set(t.name, Float32Array.from(file.read(t.name)));
-      shapes.set(t.name, t.shape);
-    }
-  } finally {
-    file.close();
-  }
-  const ref = JSON.parse(readFileSync(path.join(dir, 'reference.json'), 'utf8')) as Reference;
-  const names = file.tensors.map((t) => t.name);
+  const { configJson, weights, shapes, names, ref } = readFixtureFolder<Reference>(name);
   return { configJson, config: parseT5Config(configJson, `${name}/config.json`), weights, shapes, names, ref };
 }
 

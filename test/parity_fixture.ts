@@ -1,4 +1,4 @@
-// The decoder fixtures of test/fixtures/gen_decoder_fixture.py: weights, config and reference outputs.
+// Parity fixtures of test/fixtures (gen_t5_fixture.py, gen_decoder_fixture.py): weights, config and reference outputs.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDecoderConfig } from '../src/main/engine/models/decoder_config';
@@ -17,7 +17,8 @@ export interface Reference {
   generate: { input_ids: number[][]; max_new_tokens: number; output: number[][] };
 }
 
-export function readDecoderFixture(name: string) {
+/** A parity fixture folder: its config.json, every weight (checkpoint layout) and reference.json. */
+export function readFixtureFolder<R>(name: string) {
   const dir = path.join(FIXTURES, name);
   const configJson = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
   const file = readSafetensorsFile(path.join(dir, 'model.safetensors'));
@@ -31,7 +32,12 @@ export function readDecoderFixture(name: string) {
   } finally {
     file.close();
   }
-  const ref = JSON.parse(readFileSync(path.join(dir, 'reference.json'), 'utf8')) as Reference;
-  return { dir, configJson, config: parseDecoderConfig(configJson, `${name}/config.json`), weights, shapes, ref };
+  const ref = JSON.parse(readFileSync(path.join(dir, 'reference.json'), 'utf8')) as R;
+  return { dir, configJson, weights, shapes, names: file.tensors.map((t) => t.name), ref };
+}
+
+export function readDecoderFixture(name: string) {
+  const fx = readFixtureFolder<Reference>(name);
+  return { ...fx, config: parseDecoderConfig(fx.configJson, `${name}/config.json`) };
 }
 
