@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -7,14 +7,16 @@ import { resolveSteps } from '../src/main/comparison/budget';
 import { DEFAULT_BUDGET, parseComparison, readComparisonFile, type Comparison } from '../src/main/comparison/config';
 import { chooseRate, planCells, runsPerCell, seedRuns, sweepRuns } from '../src/main/comparison/protocol';
 import type { TaskData } from '../src/main/engine/data/task';
+import type { ModelEntry } from '../src/shared/ipc';
 
 const TASK = { kind: 'classification', train: Array.from({ length: 2000 }, () => ({ input: 'x', target: 'y' })) } as TaskData;
 /** Every run of every cell, sweeping first and taking the first rate as chosen. */
 function planRuns(c: Comparison, modelDir: string) {
-  return planCells(c, modelDir, c.tasks.map(() => TASK)).flatMap((cell) => [...sweepRuns(c, cell, modelDir), ...seedRuns(c, cell, modelDir, cell.learningRates[0])]);
+  return planCells(c, at(modelDir), c.tasks.map(() => TASK)).flatMap((cell) => [...sweepRuns(c, cell), ...seedRuns(c, cell, cell.learningRates[0])]);
 }
 
 const fixture = path.resolve('test/fixtures/t5_tiny_relu');
+const at = (dir: string) => ({ name: path.basename(dir), path: dir });
 const base = { model: fixture, tasks: ['spam_assassin'], methods: ['full'] };
 
 function parseError(raw: unknown): string {
@@ -42,28 +44,28 @@ test('steps: 3 epochs or at least 100 updates, capped by max_steps; output lengt
   assert.equal(resolveSteps({ ...DEFAULT_BUDGET, max_steps: 60, min_steps: 30 }, 2000), 60);
   assert.equal(resolveSteps({ ...DEFAULT_BUDGET, steps: 7 }, 2000), 7);
   const c = parseComparison(base, '/tmp', 'x');
-  const [cell] = planCells(c, fixture, [TASK]);
+  const [cell] = planCells(c, at(fixture), [TASK]);
   assert.deepEqual([cell.steps, cell.maxTargetTokens], [188, 8]);
-  assert.equal(planCells(c, fixture, [{ ...TASK, kind: 'summarization' }])[0].maxTargetTokens, 128);
+  assert.equal(planCells(c, at(fixture), [{ ...TASK, kind: 'summarization' }])[0].maxTargetTokens, 128);
 });
 
 test('protocol: the sweep on the first seed, the chosen rate on the others, one microbatch for all', () => {
   const c = parseComparison({ ...base, methods: ['full', 'lora_qv'] }, '/tmp', 'x');
-  const [cell] = planCells(c, fixture, [TASK]);
-  const sweep = sweepRuns(c, cell, fixture);
+  const [cell] = planCells(c, at(fixture), [TASK]);
+  const sweep = sweepRuns(c, cell);
   assert.deepEqual(sweep.map((r) => [r.role, r.spec.learningRate, r.spec.seed]), [['sweep', 1e-3, 0], ['sweep', 1e-4, 0], ['sweep', 1e-5, 0]]);
   const chosen = chooseRate([{ learningRate: 1e-3, validationScore: 0.5 }, { learningRate: 1e-4, validationScore: 0.7 }, { learningRate: 1e-5, validationScore: null }]);
   assert.deepEqual(chosen, { learningRate: 1e-4, validationScore: 0.7 });
   assert.equal(chooseRate([{ learningRate: 1e-3, validationScore: 0.5 }, { learningRate: 1e-4, validationScore: 0.5 }])!.learningRate, 1e-3);
   assert.equal(chooseRate([{ learningRate: 1e-3, validationScore: null }]), null);
-  const seeds = seedRuns(c, cell, fixture, 1e-4);
+  const seeds = seedRuns(c, cell, 1e-4);
   assert.deepEqual(seeds.map((r) => [r.role, r.spec.learningRate, r.spec.seed]), [['seed', 1e-4, 1], ['seed', 1e-4, 42]]);
   assert.equal(runsPerCell(c, cell), 5);
   assert.ok([...sweep, ...seeds].every((r) => r.spec.microBatch === 8 && r.spec.effectiveBatch === 32));
   const one = parseComparison({ ...base, learning_rates: [1e-3] }, '/tmp', 'x');
-  const [single] = planCells(one, fixture, [TASK]);
-  assert.deepEqual(sweepRuns(one, single, fixture).map((r) => [r.role, r.spec.seed]), [['seed', 0], ['seed', 1], ['seed', 42]]);
-  assert.deepEqual(seedRuns(one, single, fixture, 1e-3), []);
+  const [single] = planCells(one, at(fixture), [TASK]);
+  assert.deepEqual(sweepRuns(one, single).map((r) => [r.role, r.spec.seed]), [['seed', 0], ['seed', 1], ['seed', 42]]);
+  assert.deepEqual(seedRuns(one, single, 1e-3), []);
 });
 
 test('the run matrix is tasks × methods × learning rates × seeds', () => {
@@ -132,7 +134,51 @@ test('planning a missing model folder says so', () => {
 });
 
 test('built-in model names stay names; other models are folders relative to the config', () => {
-  assert.equal(parseComparison({ methods: ['full'] }, '/cfg', 'x').model, 'default');
-  assert.equal(parseComparison({ methods: ['full'], model: 'default-untrained' }, '/cfg', 'x').model, 'default-untrained');
-  assert.equal(parseComparison({ methods: ['full'], model: 'models/t5' }, '/cfg', 'x').model, '/cfg/models/t5');
+  const none = () => [];
+  const cfg = mkdtempSync(path.join(os.tmpdir(), 'cfg-models-'));
+  mkdirSync(path.join(cfg, 'models', 't5'), { recursive: true });
+  assert.deepEqual(parseComparison({ methods: ['full'] }, cfg, 'x', none).models, [{ name: 'default', path: 'default' }]);
+  assert.deepEqual(parseComparison({ methods: ['full'], model: 'default-untrained' }, cfg, 'x', none).models, [{ name: 'default-untrained', path: 'default-untrained' }]);
+  assert.deepEqual(parseComparison({ methods: ['full'], model: 'models/t5' }, cfg, 'x', none).models, [{ name: 't5', path: path.join(cfg, 'models', 't5') }]);
+});
+
+test('models: a list of built-ins, folders and names of known models, in order', () => {
+  const cfg = mkdtempSync(path.join(os.tmpdir(), 'cfg-models-'));
+  const cached = path.join(cfg, 'hub', 'models--google-t5--t5-small', 'snapshots', 'abc123');
+  mkdirSync(cached, { recursive: true });
+  const catalog = () => [{ name: 'google-t5/t5-small', path: cached }] as ModelEntry[];
+  const c = parseComparison({ methods: ['full'], models: ['default', fixture, 'google-t5/t5-small', 'default-untrained'] }, cfg, 'x', catalog);
+  assert.deepEqual(c.models, [
+    { name: 'default', path: 'default' }, { name: 't5_tiny_relu', path: fixture },
+    { name: 'google-t5/t5-small', path: cached }, { name: 'default-untrained', path: 'default-untrained' },
+  ]);
+  // A snapshot folder given by its path is named as the cache names it.
+  assert.deepEqual(parseComparison({ methods: ['full'], models: [cached] }, cfg, 'x', catalog).models, [{ name: 'google-t5/t5-small', path: cached }]);
+  // Two folders of the same name are told apart by their paths.
+  const other = path.join(cfg, 'b', 't5_tiny_relu');
+  mkdirSync(other, { recursive: true });
+  assert.deepEqual(parseComparison({ methods: ['full'], models: [fixture, other] }, cfg, 'x', catalog).models.map((m) => m.name), [fixture, other]);
+});
+
+test('models: bad lists are refused with the field named and what exists listed', () => {
+  const catalog = () => [{ name: 'google-t5/t5-small', path: '/hub/t5-small' }] as ModelEntry[];
+  const refuse = (raw: Record<string, unknown>) => {
+    try {
+      parseComparison({ methods: ['full'], ...raw }, '/cfg', 'x', catalog);
+    } catch (err) {
+      return (err as Error).message;
+    }
+    return assert.fail('expected the models to be refused');
+  };
+  assert.match(refuse({ models: [] }), /^models must be a non-empty list of models/);
+  assert.match(refuse({ models: 'default' }), /^models must be a non-empty list/);
+  assert.equal(
+    refuse({ models: ['default', 't5-smal'] }),
+    'models[1]: no model "t5-smal": /cfg/t5-smal does not exist, and it is not one of the models known here (default, default-untrained, google-t5/t5-small); ' +
+      'give a folder, a built-in name or a name `peft-bench models` lists (`peft-bench models --add DIR` adds a folder)',
+  );
+  assert.match(refuse({ model: 'nope' }), /^model: no model "nope"/);
+  assert.match(refuse({ model: 'default', models: ['default'] }), /^model and models are both given; use models: \[a, b, \.\.\.\] for several models, or model: a for one$/);
+  assert.match(refuse({ models: ['default', 'default'] }), /^models: "default" appears twice; list each model once$/);
+  assert.match(refuse({ models: [fixture, 3] }), /^models\[1\] must be non-empty text, got 3/);
 });

@@ -31,11 +31,14 @@ after(() => store.close());
 
 const call = (channel: Parameters<typeof handleInvoke>[1], payload?: unknown) => handleInvoke(handlers, channel, payload);
 
-test('explore:rows has one row per experiment, task and method, with the seed interval', async () => {
+test('explore:rows has one row per experiment, model, task and method, with the seed interval', async () => {
   const rows = (await call('explore:rows')) as Awaited<ReturnType<typeof handlers['explore:rows']>>;
-  assert.equal(rows.length, 2 * 6 + 3);
+  assert.equal(rows.length, 2 * 6 + 2 * 3);
   const small = rows.filter((r) => r.model === 't5-small');
   assert.equal(small.length, 12);
+  const check = rows.filter((r) => r.experimentName === 't5-base and large check');
+  assert.deepEqual(check.map((r) => `${r.model} ${r.method}`), ['t5-base full', 't5-base ia3', 't5-base lora_qv', 't5-large full', 't5-large ia3', 't5-large lora_qv']);
+  assert.deepEqual([...new Set(check.map((r) => r.totalParams))], [222_903_552, 737_668_096], 'each model its own size');
   for (const r of rows) {
     assert.ok(r.score > 0 && r.score <= 1);
     assert.equal(r.seeds, r.model === 't5-small' ? 3 : 2);
@@ -92,7 +95,7 @@ test('methods:capabilities: every registry method, T5-Large counts of docs/metho
 
 test('plan:estimate counts runs, bounds memory and time, and flags what does not fit', async () => {
   const request = {
-    name: 'e', model: ws.modelDir, tasks: [{ name: 'colours', folder: ws.taskDir }],
+    name: 'e', models: [ws.modelDir], tasks: [{ name: 'colours', folder: ws.taskDir }],
     methods: [{ id: 'full', options: {} }, { id: 'lora_qv', options: { r: 2 } }], learningRates: [1e-2, 1e-3], seeds: [0, 1, 2],
     budget: { steps: 4, micro_batch: 4, effective_batch: 8, max_input_tokens: 16, max_target_tokens: 4 },
   };
@@ -101,13 +104,14 @@ test('plan:estimate counts runs, bounds memory and time, and flags what does not
   const [full, lora] = est.rows;
   assert.ok(full.trainable! > lora.trainable!);
   assert.ok(full.peakBytes! > lora.peakBytes!, 'full keeps optimiser state for every weight');
-  assert.ok(full.peakBytes! > 4 * est.totalParams);
+  assert.deepEqual(est.models.map((m) => [m.name, m.path, m.runs]), [['model', ws.modelDir, est.runs]]);
+  assert.ok(full.peakBytes! > 4 * est.models[0].totalParams);
   assert.ok(est.seconds > 0 && Number.isFinite(est.seconds));
   assert.ok(full.fits && lora.fits, 'a tiny model fits');
   assert.equal(est.storageBytes, 4 * (full.storageBytes! + lora.storageBytes!));
   const { estimatePlan } = await import('../src/main/plan_estimate');
-  const tiny = estimatePlan(VALIDATORS['plan:estimate'](request), [], { name: 'small', memoryBytes: 1000 });
+  const tiny = estimatePlan(VALIDATORS['plan:estimate'](request), [], dir, { name: 'small', memoryBytes: 1000 });
   assert.ok(tiny.rows.every((r) => !r.fits), 'nothing fits in 1 kB');
   assert.throws(() => call('plan:estimate', { ...request, methods: [] }), /plan:estimate: field 'methods'/);
-  assert.throws(() => call('plan:estimate', { ...request, model: dir }), /plan:estimate: field 'model'/);
+  await assert.rejects(async () => call('plan:estimate', { ...request, models: [dir] }), /plan:estimate: field 'models': model "[^"]+": .*config\.json is missing/);
 });

@@ -15,7 +15,7 @@ import type { EnvironmentSnapshot, RunResult, RunSpec } from '../src/shared/type
 const sorted = (values: Iterable<string>) => [...values].sort();
 
 const REQUEST = {
-  name: 'study', model: '/models/t5-small', tasks: [{ builtin: 'spam_assassin' }],
+  name: 'study', models: ['/models/t5-small'], tasks: [{ builtin: 'spam_assassin' }],
   methods: [{ id: 'lora_qv', options: { r: 8 } }], learningRates: [1e-3], seeds: [0, 1], budget: { steps: 10 },
 };
 
@@ -91,7 +91,9 @@ describe('validators', () => {
     ['comparison:start', { ...REQUEST, methods: [{ id: 'lora_qv', options: { r: {} } }] }, /field 'methods.lora_qv.r'/],
     ['comparison:start', { ...REQUEST, tasks: [{ name: 'mine', folder: '' }] }, /field 'tasks\[0\].folder'/],
     ['comparison:start', { ...REQUEST, budget: { steps: 'ten' } }, /field 'budget.steps': must be a number/],
-    ['comparison:start', { ...REQUEST, model: '' }, /field 'model'/],
+    ['comparison:start', { ...REQUEST, models: [''] }, /field 'models\[0\]'/],
+    ['comparison:start', { ...REQUEST, models: [] }, /field 'models': choose at least one model/],
+    ['models:add', { folder: 7 }, /models:add: field 'folder' must be a folder path/],
     ['comparison:start', { ...REQUEST, admin: true }, /field 'admin': unknown field/],
   ];
   for (const [channel, payload, message] of BAD) {

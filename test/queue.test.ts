@@ -34,7 +34,7 @@ describe('the queue of comparisons', () => {
   const events: EventChannel[] = [];
 
   const request = (name: string, seeds = [0]): ComparisonRequest => ({
-    name, model: ws.modelDir, tasks: [{ name: 'colours', folder: ws.taskDir }], methods: [{ id: 'full', options: {} }],
+    name, models: [ws.modelDir], tasks: [{ name: 'colours', folder: ws.taskDir }], methods: [{ id: 'full', options: {} }],
     learningRates: [1e-2], seeds, budget: { steps: 4, micro_batch: 4, effective_batch: 8 },
   });
 
@@ -68,7 +68,7 @@ describe('the queue of comparisons', () => {
     queue.move(c, 0);
     queue.move(a, 5); // past the end: last
     assert.deepEqual(names(), ['c:queued', 'b:queued', 'a:queued']);
-    assert.throws(() => queue.add({ request: { ...request('d'), model: path.join(dir, 'nowhere') } }), /field 'model'/);
+    assert.throws(() => queue.add({ request: { ...request('d'), models: [path.join(dir, 'nowhere')] } }), /field 'models\[0\]': models\[0\]: no model .*nowhere does not exist/);
     assert.throws(() => queue.add({ request: request('d'), device: 1 }), /field 'device': GPU 1 is not on this machine/);
     assert.equal(workers.started, 0, 'a paused queue starts nothing');
     assert.ok(events.includes('queue:changed'));

@@ -57,7 +57,7 @@ function curve(run: RunRecord, name: string): [number, number][] {
 }
 
 test('a run killed at random updates and resumed ends as if never interrupted', { timeout: 180_000 }, async () => {
-  const { experimentId } = await runComparison(comparison(), store, { modelDir: ws.modelDir, artifactsRoot });
+  const { experimentId } = await runComparison(comparison(), store, { artifactsRoot });
   const [reference] = store.listRuns({ experimentId });
   assert.equal(reference.status, 'done', reference.reason ?? '');
   assert.equal(curve(reference, 'loss').length, STEPS);
@@ -66,7 +66,7 @@ test('a run killed at random updates and resumed ends as if never interrupted', 
   for (const kills of [1, 2]) {
     const killed: number[] = [];
     const stops = Array.from({ length: kills }, () => 2 + Math.floor(rng() * (STEPS - 6)));
-    const { experimentId: id } = await runComparison(comparison(), store, { modelDir: ws.modelDir, artifactsRoot, launcher: killingAt(stops[0], killed) });
+    const { experimentId: id } = await runComparison(comparison(), store, { artifactsRoot, launcher: killingAt(stops[0], killed) });
     const [run] = store.listRuns({ experimentId: id });
     assert.equal(run.status, 'failed');
     assert.match(run.reason ?? '', /SIGKILL/);
@@ -104,7 +104,7 @@ test('a run killed at random updates and resumed ends as if never interrupted', 
 test('a diverging run stops with the step named and the rest of the queue trains', { timeout: 60_000 }, async () => {
   const budget = { ...ws.config.budget, steps: 6 };
   const c = parseComparison({ ...ws.config, methods: ['full'], learning_rates: [1e30, 3e-2], seeds: [0], budget }, dir, 'diverge');
-  const { experimentId, failed } = await runComparison(c, store, { modelDir: ws.modelDir, artifactsRoot });
+  const { experimentId, failed } = await runComparison(c, store, { artifactsRoot });
   const [diverged, next] = store.listRuns({ experimentId });
   assert.equal(failed, 1);
   assert.equal(diverged.status, 'failed');

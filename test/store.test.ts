@@ -6,6 +6,7 @@ import { after, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import type { EnvironmentSnapshot, MetricPoint, RunResult, RunSpec } from '../src/shared/types';
 import { MIGRATIONS, applyMigrations, latestVersion } from '../src/main/store/migrations';
+import { summariseCells } from '../src/main/comparison/summary';
 import { Store, defaultDbPath } from '../src/main/store/store';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'store-test-'));
@@ -102,7 +103,7 @@ describe('records', () => {
       const queued = store.getRun(id);
       assert.ok(queued);
       assert.deepEqual(queued, {
-        id, experimentId: exp, task: 'sst2', method: 'lora', learningRate: 3e-4, seed: 7, role: 'seed', spec: SPEC, env: null,
+        id, experimentId: exp, model: 't5-tiny', task: 'sst2', method: 'lora', learningRate: 3e-4, seed: 7, role: 'seed', spec: SPEC, env: null,
         status: 'queued', reason: null, createdAt: queued.createdAt, startedAt: null, finishedAt: null, result: null, interruptedAt: null, resumes: 0,
       });
       store.startRun(id, ENV);
@@ -320,11 +321,46 @@ test('migration 3 keeps stored results, marks old runs as seed runs and records 
     const run = store.getRun(1)!;
     assert.equal(run.role, 'seed');
     assert.equal(run.result!.score, 0.75);
-    store.setLrChoice(1, { task: 't', method: 'full', learningRate: 1e-3, validationScore: 0.7, candidates: 3 });
-    assert.deepEqual(store.lrChoices(1).map(({ chosenAt: _c, ...c }) => c), [{ task: 't', method: 'full', learningRate: 1e-3, validationScore: 0.7, candidates: 3 }]);
-    assert.throws(() => store.setLrChoice(99, { task: 't', method: 'full', learningRate: 1e-3, validationScore: 0.7, candidates: 3 }), /experiment 99 does not exist/);
+    store.setLrChoice(1, { model: 'm', task: 't', method: 'full', learningRate: 1e-3, validationScore: 0.7, candidates: 3 });
+    assert.deepEqual(store.lrChoices(1).map(({ chosenAt: _c, ...c }) => c), [{ model: 'm', task: 't', method: 'full', learningRate: 1e-3, validationScore: 0.7, candidates: 3 }]);
+    assert.throws(() => store.setLrChoice(99, { model: 'm', task: 't', method: 'full', learningRate: 1e-3, validationScore: 0.7, candidates: 3 }), /experiment 99 does not exist/);
     const id = store.createRun(1, { ...(run.spec as object), task: 't', method: 'full', learningRate: 1e-3, seed: 1 } as never, 'sweep');
     assert.equal(store.getRun(id)!.role, 'sweep');
+  } finally {
+    store.close();
+  }
+});
+
+test('migration 6 names the model of every stored run and learning-rate choice; old experiments read as before', () => {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'mig6-')), 'old.db');
+  const old = new Database(file);
+  applyMigrations(old, file, MIGRATIONS.slice(0, 5));
+  old.prepare(`INSERT INTO experiments (name, created_at, config, status) VALUES ('e', 'now', ?, 'done')`).run(JSON.stringify({ model: '/models/t5-small', tasks: ['rte'] }));
+  old.prepare(`INSERT INTO experiments (name, created_at, config, status) VALUES ('no runs', 'now', ?, 'done')`).run(JSON.stringify({ model: 'C:\\ckpt\\t5-base' }));
+  const insertRun = old.prepare(`INSERT INTO runs (experiment_id, task, method, learning_rate, seed, role, spec, status, created_at) VALUES (1, 'rte', ?, 0.001, ?, 'seed', ?, 'done', 'now')`);
+  for (const [method, seed] of [['full', 0], ['full', 1], ['lora_qv', 0]] as const) insertRun.run(method, seed, JSON.stringify({ ...SPEC, modelDir: '/models/t5-small', task: 'rte', method, seed }));
+  old.prepare(`INSERT INTO runs (experiment_id, task, method, learning_rate, seed, role, spec, status, created_at) VALUES (1, 'rte', 'ia3', 0.001, 0, 'seed', '{}', 'failed', 'now')`).run();
+  const insertResult = old.prepare(`INSERT INTO results (run_id, total_params, trainable_params, changed_params, storage_bytes, peak_tensor_bytes, peak_rss_bytes, metric, score, validation_score)
+    VALUES (?, 10, 10, 10, 40, 100, 200, 'accuracy', ?, 0.5)`);
+  [[1, 0.7], [2, 0.8], [3, 0.6]].forEach(([id, score]) => insertResult.run(id, score));
+  const choice = old.prepare(`INSERT INTO lr_choices (experiment_id, task, method, learning_rate, validation_score, candidates, chosen_at) VALUES (?, ?, ?, 0.001, 0.5, 3, 'then')`);
+  choice.run(1, 'rte', 'full');
+  choice.run(2, 'rte', 'full');
+  old.close();
+  const store = Store.open(file);
+  try {
+    assert.deepEqual(store.listRuns().map((r) => [r.id, r.model]), [[1, 't5-small'], [2, 't5-small'], [3, 't5-small'], [4, '']]);
+    assert.deepEqual(store.lrChoices(1).map((c) => [c.model, c.task, c.method, c.learningRate, c.chosenAt]), [['t5-small', 'rte', 'full', 1e-3, 'then']]);
+    assert.deepEqual(store.lrChoices(2).map((c) => c.model), ['t5-base'], 'an experiment without runs: its config names the model');
+    // The tables read the old experiment as one model, with the chosen rate's two seeds.
+    const cells = summariseCells(store.listRuns({ experimentId: 1 }), store.lrChoices(1));
+    assert.deepEqual(cells.map((c) => [c.model, c.method, c.score.n]), [['t5-small', 'full', 2], ['t5-small', 'lora_qv', 1]]);
+    // One choice per model, task and method now.
+    store.setLrChoice(1, { model: 'other', task: 'rte', method: 'full', learningRate: 1e-4, validationScore: 0.6, candidates: 3 });
+    assert.throws(() => store.setLrChoice(1, { model: 'other', task: 'rte', method: 'full', learningRate: 1e-4, validationScore: 0.6, candidates: 3 }), /UNIQUE|PRIMARY/);
+    const id = store.createRun(1, { ...SPEC, modelDir: '/models/other' }, 'seed', 'named');
+    assert.equal(store.getRun(id)!.model, 'named');
+    assert.equal(store.getRun(store.createRun(1, { ...SPEC, modelDir: '/x/y/t5-large' }))!.model, 't5-large', 'by default the folder names it');
   } finally {
     store.close();
   }

@@ -63,7 +63,7 @@ after(async () => {
 
 const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
 const request = (name: string): ComparisonRequest => ({
-  name, model: ws.modelDir, tasks: [{ name: 'colours', folder: ws.taskDir }], methods: [{ id: 'full', options: {} }],
+  name, models: [ws.modelDir], tasks: [{ name: 'colours', folder: ws.taskDir }], methods: [{ id: 'full', options: {} }],
   learningRates: [1e-2], seeds: [0], budget: { steps: 4, micro_batch: 4, effective_batch: 8 },
 });
 const order = () => page.locator('[data-testid="queue-table"] tbody tr[data-status="queued"] td:nth-child(2)')

@@ -29,7 +29,7 @@ function comparison(seeds: number[], steps = 4) {
 
 async function run(c: ReturnType<typeof comparison>, launcher?: WorkerLauncher, planned?: () => void) {
   const { experimentId } = await runComparison(c, store, {
-    modelDir: ws.modelDir, artifactsRoot: path.join(dir, 'artifacts'), launcher, events: { planned },
+    artifactsRoot: path.join(dir, 'artifacts'), launcher, events: { planned },
   });
   return store.listRuns({ experimentId });
 }

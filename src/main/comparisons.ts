@@ -2,13 +2,13 @@
 // runner trains it in the background (one worker process per run, this process the single
 // store writer), and every change is stored first, then sent to the renderer as an event.
 import path from 'node:path';
-import type { ComparisonRequest } from '../shared/comparison_request';
+import { requestModels, type ComparisonRequest } from '../shared/comparison_request';
 import type { EventChannel, EventMap } from '../shared/ipc';
 import { parseComparison, type Comparison } from './comparison/config';
+import { catalogOf, isBuiltin, resolveBuiltins } from './comparison/models';
 import { runsPerCell } from './comparison/protocol';
-import { preflight, resumeExperiment, runComparison, type RunnerEvents } from './comparison/runner';
-import { checkModelFolder } from './engine/models/load';
-import { estimatePlan } from './plan_estimate';
+import { preflight, resumeExperiment, runComparison, storedComparison, type RunnerEvents } from './comparison/runner';
+import { estimateComparison } from './plan_estimate';
 import type { QueueRunner } from './queue/queue';
 import { retryRuns } from './queue/retry';
 import type { Store } from './store/store';
@@ -22,6 +22,8 @@ export interface ComparisonServiceOptions {
   /** Folder under which each run saves its delta (run-<id>/). */
   artifactsRoot: string;
   emit: Emit;
+  /** Where built-in models are built and added model folders are listed (default: the database's folder). */
+  home?: string;
 }
 
 export class ComparisonService implements QueueRunner {
@@ -29,7 +31,11 @@ export class ComparisonService implements QueueRunner {
   /** Comparisons and retries started by the queue (queue/queue.ts). */
   private readonly queued = new Set<Promise<void>>();
 
-  constructor(private readonly o: ComparisonServiceOptions) {}
+  readonly home: string;
+
+  constructor(private readonly o: ComparisonServiceOptions) {
+    this.home = o.home ?? path.dirname(path.resolve(o.store.path));
+  }
 
   /** True while a comparison trains; runs share the device, so one comparison at a time. */
   get busy(): boolean {
@@ -48,13 +54,12 @@ export class ComparisonService implements QueueRunner {
    */
   start(request: ComparisonRequest): { experimentId: number } {
     if (this.busy) throw new Error("comparison:start: field 'request': a comparison is already running; add this one to the queue or wait until it finishes");
-    const comparison = toComparison(request);
-    checked('model', () => checkModelFolder(comparison.model));
-    checked('request', () => preflight(comparison, comparison.model));
+    const comparison = toComparison(request, this.home);
+    checked('request', () => preflight(comparison));
     let experimentId = 0;
     const experiments = new Map<number, number>();
     const done = runComparison(comparison, this.o.store, {
-      modelDir: comparison.model, artifactsRoot: this.o.artifactsRoot, launcher: this.o.launcher,
+      artifactsRoot: this.o.artifactsRoot, launcher: this.o.launcher,
       events: this.forward(experiments, (id) => (experimentId = id)),
     });
     // runComparison stores the experiment and calls `planned` before its first await.
@@ -72,8 +77,8 @@ export class ComparisonService implements QueueRunner {
     const run = this.o.store.getRun(runId);
     if (!run) throw new Error(`runs:resume: field 'id': run ${runId} does not exist`);
     if (run.status === 'done' || run.status === 'running') throw new Error(`runs:resume: field 'id': run ${runId} is ${run.status}; only a run that stopped can be resumed`);
-    const config = this.o.store.getExperiment(run.experimentId)?.config as Comparison;
-    checked('id', () => preflight(config, config.model), 'runs:resume');
+    const config = storedComparison(this.o.store.getExperiment(run.experimentId)?.config);
+    checked('id', () => preflight(config), 'runs:resume');
     const experiments = new Map<number, number>();
     const done = resumeExperiment(run.experimentId, this.o.store, {
       runId, artifactsRoot: this.o.artifactsRoot, launcher: this.o.launcher, events: this.forward(experiments, () => {}),
@@ -100,13 +105,12 @@ export class ComparisonService implements QueueRunner {
 
   /** Checks a request as start() does, without storing it: its run count and estimated time. */
   plan(request: ComparisonRequest): { runs: number; estimateSeconds: number | null } {
-    const comparison = toComparison(request);
-    checked('model', () => checkModelFolder(comparison.model));
-    const { cells } = checked('request', () => preflight(comparison, comparison.model));
+    const comparison = toComparison(request, this.home);
+    const { cells } = checked('request', () => preflight(comparison));
     const runs = cells.reduce((n, cell) => n + runsPerCell(comparison, cell), 0);
     let estimateSeconds: number | null = null;
     try {
-      estimateSeconds = estimatePlan(request, this.o.store.listRuns({ status: 'done' })).seconds;
+      estimateSeconds = estimateComparison(comparison, this.o.store.listRuns({ status: 'done' })).seconds;
     } catch {
       // The estimate is a help, not a check: the request has passed the checks above.
     }
@@ -115,10 +119,10 @@ export class ComparisonService implements QueueRunner {
 
   /** Stores and starts a comparison for the queue, its workers started by `launcher`. */
   launch(request: ComparisonRequest, launcher: WorkerLauncher): { experimentId: number; done: Promise<void> } {
-    const comparison = toComparison(request);
+    const comparison = toComparison(request, this.home);
     let experimentId = 0;
     const done = runComparison(comparison, this.o.store, {
-      modelDir: comparison.model, artifactsRoot: this.o.artifactsRoot, launcher,
+      artifactsRoot: this.o.artifactsRoot, launcher,
       events: this.forward(new Map(), (id) => (experimentId = id)),
     });
     if (!experimentId) {
@@ -190,21 +194,29 @@ export class ComparisonService implements QueueRunner {
   }
 }
 
-/** The form's request as the comparison config the CLI reads, checked by the same parser. */
-export function toComparison(request: ComparisonRequest): Comparison {
-  if (!path.isAbsolute(request.model)) {
-    throw new Error(`comparison:start: field 'model': give the model folder as an absolute path, got "${request.model}"`);
-  }
+/**
+ * The form's request as the comparison config the CLI reads, checked by the same parser, with
+ * built-in models as their folders under `home` (built when missing: see prepareBuiltins).
+ */
+export function toComparison(request: ComparisonRequest, home: string): Comparison {
+  const models = requestModels(request);
+  models.forEach((m, i) => {
+    if (!isBuiltin(m) && !path.isAbsolute(m)) {
+      throw new Error(`comparison:start: field 'models[${i}]': give a built-in model name or the model folder as an absolute path, got "${m}"`);
+    }
+  });
   const raw = {
     name: request.name,
-    model: request.model,
+    models,
     tasks: request.tasks.map((t) => ('builtin' in t ? t.builtin : jsonlTask(t.name, t.folder))),
     methods: request.methods.map((m) => ({ id: m.id, ...m.options })),
     learning_rates: request.learningRates,
     seeds: request.seeds,
     budget: request.budget,
   };
-  return checked('request', () => parseComparison(raw, path.dirname(request.model), request.name));
+  const comparison = checked('request', () => parseComparison(raw, home, request.name, catalogOf(home)));
+  comparison.models = checked('models', () => resolveBuiltins(comparison.models, home));
+  return comparison;
 }
 
 function jsonlTask(name: string, folder: string) {
@@ -232,6 +244,8 @@ export function formField(message: string): string | null {
     [/^methods\[\d+\]\.learning_rates/, () => 'learningRates'],
     [/^seeds/, () => 'seeds'],
     [/^tasks?\b/, () => 'tasks'],
+    [/^models?(\[\d+\])?:/, (m) => `models${m[1] ?? ''}`],
+    [/^model "[^"]*": /, () => 'models'],
     // A method's own check: "lora_qv.r must be a positive integer, got 0".
     [/^(?:methods\[\d+\]\.)?([a-z0-9_]+)\.([A-Za-z0-9_]+) (?:must|is not)/, (m) => `methods.${m[1]}.${m[2]}`],
     [/^methods/, () => 'methods'],

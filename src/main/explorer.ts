@@ -17,14 +17,11 @@ import type { Store } from './store/store';
 
 type Reader = Pick<Store, 'listExperiments' | 'listRuns' | 'lrChoices'>;
 
-/** One row per task × method of every experiment with a finished run at its chosen rate. */
+/** One row per model × task × method of every experiment with a finished run at its chosen rate. */
 export function exploreRows(store: Reader): ExploreRow[] {
   return store.listExperiments().flatMap((e) => {
-    const runs = store.listRuns({ experimentId: e.id });
-    const cells = summariseCells(runs, store.lrChoices(e.id));
-    const modelDir = (e.config as { model?: unknown } | null)?.model;
-    const model = path.basename(typeof modelDir === 'string' ? modelDir : (runs[0]?.spec.modelDir ?? '?'));
-    return resultRows(cells).map((row, i) => ({ ...row, experimentId: e.id, experimentName: e.name, model, metric: cells[i].metric }));
+    const cells = summariseCells(store.listRuns({ experimentId: e.id }), store.lrChoices(e.id));
+    return resultRows(cells).map((row, i) => ({ ...row, experimentId: e.id, experimentName: e.name, metric: cells[i].metric }));
   });
 }
 

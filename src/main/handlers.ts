@@ -11,7 +11,9 @@ import { BUILTIN_TASKS } from './engine/data/tasks';
 import { initBackend } from './engine/backend';
 import { exportRun } from './engine/export/run_export';
 import { describeConfig } from './engine/models/families';
-import { listModels } from './engine/models/discover';
+import { addFolder, listModels } from './engine/models/discover';
+import { builtinEntries, isBuiltin, prepareBuiltins } from './comparison/models';
+import { requestModels, type ComparisonRequest } from '../shared/comparison_request';
 import { checkModelFolder } from './engine/models/load';
 import { DEFAULT_MODEL_NAME, isModelFolder } from './engine/models/default_model';
 import { METHODS } from './engine/peft/registry';
@@ -42,6 +44,13 @@ export function makeHandlers({ store, comparisons, dbPath, queue }: HandlerDeps)
     if (!queue) throw new Error('queue: this window has no queue of comparisons');
     return queue;
   };
+  // The added-folders list and the built-in models live beside the database, as for `peft-bench models`.
+  const home = path.dirname(dbPath);
+  /** Builds the request's built-in models that are not there yet (once), so the checks below read their folders. */
+  const ready = async (request: ComparisonRequest) => {
+    const builtins = requestModels(request).filter(isBuiltin).map((m) => ({ name: m, path: m }));
+    if (builtins.length) await prepareBuiltins(builtins, home);
+  };
   return {
     'experiments:list': () => store.listExperiments(),
     'runs:list': (req) => store.listRuns(req.experimentId === undefined ? {} : { experimentId: req.experimentId }),
@@ -50,13 +59,19 @@ export function makeHandlers({ store, comparisons, dbPath, queue }: HandlerDeps)
     'methods:list': () => listMethods(),
     'app:info': () => appInfo(dbPath, comparisons.busy),
     'model:check': (req) => checkModel(req.folder),
-    'comparison:start': (req) => comparisons.start(req),
+    'comparison:start': async (req) => {
+      await ready(req);
+      return comparisons.start(req);
+    },
     'experiments:results': (req) => resultRows(summariseCells(store.listRuns({ experimentId: req.id }), store.lrChoices(req.id))),
     'runs:export': async (req) => {
       await initBackend();
       return exportRun(store.getRun(req.id), req.id, dbPath, { kind: req.kind, out: req.out, force: req.force });
     },
-    'plan:estimate': (req) => estimatePlan(req, store.listRuns({ status: 'done' })),
+    'plan:estimate': async (req) => {
+      await ready(req);
+      return estimatePlan(req, store.listRuns({ status: 'done' }), home);
+    },
     'methods:capabilities': () => methodCapabilities(),
     'explore:rows': () => exploreRows(store),
     'explore:render': (req) => renderView(req),
@@ -64,15 +79,25 @@ export function makeHandlers({ store, comparisons, dbPath, queue }: HandlerDeps)
     'explore:info': () => exploreInfo(dbPath),
     'runs:resume': (req) => comparisons.resume(req.id),
     'queue:list': () => q().snapshot(),
-    'queue:add': (req) => q().add(req),
+    'queue:add': async (req) => {
+      await ready(req.request);
+      return q().add(req);
+    },
     'queue:move': (req) => q().move(req.id, req.to),
     'queue:pause': () => q().pause(),
     'queue:resume': () => q().resume(),
     'queue:cancel': (req) => q().cancel(req.id),
     'queue:retry': (req) => q().retry(req),
     'queue:device': (req) => q().setDevice(req.id, req.device),
-    // The added-folders list lives beside the database, as for `peft-bench models`.
-    'models:list': () => listModels({ home: path.dirname(dbPath) }),
+    'models:list': () => [...builtinEntries(home), ...listModels({ home })],
+    'models:add': (req) => {
+      if (!path.isAbsolute(req.folder)) throw new Error(`models:add: field 'folder': give the folder as an absolute path, got "${req.folder}"`);
+      try {
+        return addFolder(home, req.folder);
+      } catch (err) {
+        throw new Error(`models:add: field 'folder': ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      }
+    },
   };
 }
 

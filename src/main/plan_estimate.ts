@@ -1,18 +1,18 @@
-// The builder's estimate of a comparison before anything starts: how many runs, how long they
-// train, each run's peak training memory and delta storage, and whether a run fits the device.
+// The builder's estimate of a comparison before anything starts: for every model, how many runs,
+// how long they train, each run's peak training memory and delta storage, and whether a run fits the device.
 // Counts come from the method registry (as `peft-bench plan`); time and memory from this
 // machine's past runs of the same model where there are some, else from a rough formula.
 import os from 'node:os';
 import type { ComparisonRequest } from '../shared/comparison_request';
-import type { EstimateRow, PlanEstimate } from '../shared/explorer_ipc';
+import type { EstimateRow, ModelEstimate, PlanEstimate } from '../shared/explorer_ipc';
 import type { RunRecord } from '../shared/types';
 import { planRows } from './cli/plan';
 import { preflight } from './comparison/runner';
 import { runsPerCell, type Cell } from './comparison/protocol';
-import type { Comparison } from './comparison/config';
+import type { Comparison, ModelRef } from './comparison/config';
 import { formField, toComparison } from './comparisons';
 import { listGpus } from './engine/measure/nvidia_smi';
-import { checkModelFolder, readModelConfig } from './engine/models/load';
+import { readModelConfig } from './engine/models/load';
 import type { ModelConfig } from './engine/models/types';
 
 /** Rate assumed when no past run on this model tells the machine's speed: 2 GFLOP/s (a laptop CPU on wasm). */
@@ -32,29 +32,19 @@ export function currentDevice(): Device {
   return { name: `CPU, ${os.cpus().length} cores`, memoryBytes: os.totalmem() };
 }
 
-export function estimatePlan(request: ComparisonRequest, pastRuns: RunRecord[], device: Device = currentDevice()): PlanEstimate {
-  const comparison = renamed(() => toComparison(request));
-  renamed(() => checkModelFolder(comparison.model), 'model');
-  const { cells } = renamed(() => preflight(comparison, comparison.model));
-  const config = readModelConfig(comparison.model);
-  const counts = planRows(config, comparison.methods.map((m) => ({ id: m.id, options: m.options })));
-  const past = pastRuns.filter((r) => r.status === 'done' && r.result && r.spec.modelDir === comparison.model);
-  const rows: EstimateRow[] = counts.map((plan) => {
-    const mine = cells.filter((c) => c.method === plan.method);
-    const runs = mine.reduce((n, c) => n + runsPerCell(comparison, c), 0);
-    if (plan.trainable === null) {
-      return { method: plan.method, trainable: null, storageBytes: null, peakBytes: null, peakSource: '—', seconds: null, timeSource: '—', runs, refused: plan.refused, fits: true };
-    }
-    const peak = peakMemory(comparison, mine, config, plan.totalParams, plan.trainable, past);
-    const time = trainSeconds(comparison, mine, plan.totalParams, plan.trainable, past);
-    return {
-      method: plan.method, trainable: plan.trainable, storageBytes: plan.storageBytes, runs, refused: null,
-      peakBytes: peak.bytes, peakSource: peak.source, seconds: time.seconds, timeSource: time.source,
-      fits: peak.bytes <= FIT_SHARE * device.memoryBytes,
-    };
-  });
+/** The app's estimate of a request (errors name the form field, as comparison:start's do). */
+export function estimatePlan(request: ComparisonRequest, pastRuns: RunRecord[], home: string, device: Device = currentDevice()): PlanEstimate {
+  const comparison = renamed(() => toComparison(request, home));
+  return renamed(() => estimateComparison(comparison, pastRuns, device));
+}
+
+/** The estimate of a comparison whose models are folders: one row per model and method. */
+export function estimateComparison(comparison: Comparison, pastRuns: RunRecord[], device: Device = currentDevice()): PlanEstimate {
+  const { cells } = preflight(comparison);
+  const perModel = comparison.models.map((model) => estimateModel(comparison, model, cells.filter((c) => c.model === model), pastRuns, device));
+  const rows = perModel.flatMap((m) => m.rows);
   return {
-    totalParams: counts[0]?.totalParams ?? 0,
+    models: perModel.map((m) => m.model),
     runs: rows.reduce((n, r) => n + r.runs, 0),
     seconds: rows.reduce((s, r) => s + (r.seconds ?? 0), 0),
     storageBytes: rows.reduce((s, r) => s + (r.storageBytes ?? 0) * r.runs, 0),
@@ -62,6 +52,31 @@ export function estimatePlan(request: ComparisonRequest, pastRuns: RunRecord[], 
     device,
     rows,
   };
+}
+
+function estimateModel(comparison: Comparison, model: ModelRef, cells: Cell[], pastRuns: RunRecord[], device: Device): { model: ModelEstimate; rows: EstimateRow[] } {
+  const config = readModelConfig(model.path);
+  const counts = planRows(config, comparison.methods.map((m) => ({ id: m.id, options: m.options })));
+  const past = pastRuns.filter((r) => r.status === 'done' && r.result && r.spec.modelDir === model.path);
+  const rows: EstimateRow[] = counts.map((plan) => {
+    const mine = cells.filter((c) => c.method === plan.method);
+    const runs = mine.reduce((n, c) => n + runsPerCell(comparison, c), 0);
+    if (plan.trainable === null) {
+      return { model: model.name, method: plan.method, trainable: null, storageBytes: null, peakBytes: null, peakSource: '—', seconds: null, timeSource: '—', runs, refused: plan.refused, fits: true };
+    }
+    const peak = peakMemory(comparison, mine, config, plan.totalParams, plan.trainable, past);
+    const time = trainSeconds(comparison, mine, plan.totalParams, plan.trainable, past);
+    return {
+      model: model.name, method: plan.method, trainable: plan.trainable, storageBytes: plan.storageBytes, runs, refused: null,
+      peakBytes: peak.bytes, peakSource: peak.source, seconds: time.seconds, timeSource: time.source,
+      fits: peak.bytes <= FIT_SHARE * device.memoryBytes,
+    };
+  });
+  const totals = {
+    name: model.name, path: model.path, totalParams: counts[0]?.totalParams ?? 0,
+    runs: rows.reduce((n, r) => n + r.runs, 0), seconds: rows.reduce((s, r) => s + (r.seconds ?? 0), 0),
+  };
+  return { model: totals, rows };
 }
 
 /**

@@ -8,8 +8,8 @@ export type TaskChoice = { builtin: string } | { name: string; folder: string };
 
 export interface ComparisonRequest {
   name: string;
-  /** A Hugging Face model folder (absolute path). */
-  model: string;
+  /** The models of the matrix: built-in names (default, default-untrained) or absolute Hugging Face model folders. */
+  models: string[];
   tasks: TaskChoice[];
   methods: { id: string; options: Record<string, OptionValue> }[];
   learningRates: number[];
@@ -32,16 +32,24 @@ export function checkComparisonRequest(raw: unknown): { request: ComparisonReque
   const obj = isRecord(raw) ? raw : {};
   if (!isRecord(raw)) fail('request', 'the request must be an object');
   for (const key of Object.keys(obj)) {
-    if (!['name', 'model', 'tasks', 'methods', 'learningRates', 'seeds', 'budget'].includes(key)) fail(key, `unknown field '${key}'`);
+    if (!['name', 'model', 'models', 'tasks', 'methods', 'learningRates', 'seeds', 'budget'].includes(key)) fail(key, `unknown field '${key}'`);
   }
   if (typeof obj.name !== 'string' || !obj.name.trim() || obj.name.length > 200) fail('name', 'give the comparison a name (1-200 characters)');
-  if (typeof obj.model !== 'string' || !obj.model.trim()) fail('model', 'give the model folder (config.json, model.safetensors, tokenizer.json)');
+  const models = checkModels(obj, fail);
   checkTasks(obj.tasks, fail);
   checkMethods(obj.methods, fail);
   checkNumbers(obj.learningRates, 'learningRates', (x) => x > 0 && x < 1, 'learning rates between 0 and 1, e.g. 1e-3, 1e-4', fail);
   checkNumbers(obj.seeds, 'seeds', (x) => Number.isSafeInteger(x) && x >= 0, 'seeds as whole numbers ≥ 0, e.g. 0, 1, 42', fail);
   checkBudget(obj.budget, fail);
-  return { request: Object.keys(errors).length ? null : (obj as unknown as ComparisonRequest), errors };
+  if (Object.keys(errors).length) return { request: null, errors };
+  const { model: _model, ...rest } = obj;
+  return { request: { ...(rest as unknown as ComparisonRequest), models }, errors };
+}
+
+/** The models of a request; requests queued before several models were allowed name one `model`. */
+export function requestModels(request: ComparisonRequest): string[] {
+  const legacy = (request as { model?: unknown }).model;
+  return Array.isArray(request.models) ? request.models : typeof legacy === 'string' ? [legacy] : [];
 }
 
 /** Field errors as one line, for a thrown error. */
@@ -57,6 +65,24 @@ export function parseFieldErrors(message: string): FieldErrors {
 }
 
 type Fail = (field: string, message: string) => void;
+
+/** `models` (a list of built-in names or folders), or the single `model` of older requests. */
+function checkModels(obj: Record<string, unknown>, fail: Fail): string[] {
+  if (obj.model !== undefined && obj.models !== undefined) {
+    fail('models', "give the models as 'models' only");
+    return [];
+  }
+  const models = obj.models ?? (obj.model === undefined ? undefined : [obj.model]);
+  if (!Array.isArray(models) || models.length === 0) {
+    fail('models', 'choose at least one model (a built-in one, one found on this machine, or a folder with config.json, model.safetensors, tokenizer.json)');
+    return [];
+  }
+  models.forEach((m, i) => {
+    if (typeof m !== 'string' || !m.trim() || m.length > 4096) fail(`models[${i}]`, 'a model is a built-in name or a folder path');
+  });
+  if (new Set(models).size !== models.length) fail('models', 'a model appears twice');
+  return models as string[];
+}
 
 function checkTasks(tasks: unknown, fail: Fail): void {
   if (!Array.isArray(tasks) || tasks.length === 0) return fail('tasks', 'choose at least one task');

@@ -2,8 +2,10 @@
 // and their payload validators (src/shared/ipc.ts lists the channels and points at these).
 import type { ResultRow } from './types';
 
-/** One method's row of the builder's estimate. */
+/** One model and method's row of the builder's estimate. */
 export interface EstimateRow {
+  /** The model's name, as the estimate's `models` list it. */
+  model: string;
   method: string;
   trainable: number | null;
   /** Bytes of one run's saved delta. */
@@ -21,23 +23,31 @@ export interface EstimateRow {
   fits: boolean;
 }
 
-export interface PlanEstimate {
+/** One model of the estimate: its size and the runs and training time of its part of the matrix. */
+export interface ModelEstimate {
+  name: string;
+  path: string;
   totalParams: number;
   runs: number;
   seconds: number;
+}
+
+export interface PlanEstimate {
+  /** Every model of the matrix, in order. */
+  models: ModelEstimate[];
+  runs: number;
+  seconds: number;
   storageBytes: number;
-  /** The largest peak over methods. */
+  /** The largest peak over models and methods. */
   peakBytes: number;
   device: { name: string; memoryBytes: number };
   rows: EstimateRow[];
 }
 
-/** A row of the explorer: one task × method of one experiment, the chosen rate over its seeds. */
+/** A row of the explorer: one model × task × method of one experiment, the chosen rate over its seeds. */
 export interface ExploreRow extends ResultRow {
   experimentId: number;
   experimentName: string;
-  /** The model folder's name. */
-  model: string;
   metric: string;
 }
 

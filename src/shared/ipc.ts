@@ -98,17 +98,19 @@ export interface InvokeMap {
   'queue:retry': { req: QueueRetryReq; res: { itemId: number } };
   /** Assigns a waiting item to a device (a GPU index or 'cpu'). */
   'queue:device': { req: QueueDeviceReq; res: QueueSnapshot };
-  /** The models of the Hugging Face cache and the added folders, for the model picker. */
+  /** The built-in models, the models of the Hugging Face cache and the added folders, for the model picker. */
   'models:list': { req: void; res: ModelEntry[] };
+  /** Remembers a model folder (as `peft-bench models --add`); a folder that is not a model is refused with the reason. */
+  'models:add': { req: { folder: string }; res: ModelEntry };
 }
 
 /** A checkpoint found in the Hugging Face cache or an added folder (`models:list`). */
 export interface ModelEntry {
-  /** org/name for the cache, the folder's name for an added folder. */
+  /** org/name for the cache, the folder's name for an added folder, default / default-untrained for the built-ins. */
   name: string;
   /** The folder to give `compare` (a snapshot folder in the cache). */
   path: string;
-  source: 'hf-cache' | 'folder';
+  source: 'hf-cache' | 'folder' | 'builtin';
   /** The snapshot's commit, where the cache says. */
   revision: string | null;
   /** config.json's architectures[0], else its model_type. */
@@ -173,6 +175,7 @@ export const INVOKE_NAMES = {
   'queue:retry': 'retryFailedRuns',
   'queue:device': 'setQueueDevice',
   'models:list': 'listModels',
+  'models:add': 'addModelFolder',
 } as const satisfies { [K in InvokeChannel]: string };
 
 /** The name under which `window.api` exposes the subscription to each event channel. */
@@ -269,6 +272,13 @@ export const VALIDATORS: Validators = {
   'queue:retry': checkQueueRetry,
   'queue:device': checkQueueDevice,
   'models:list': noFields('models:list'),
+  'models:add': (payload) => {
+    const fields = fieldsOf('models:add', payload, ['folder']);
+    if (typeof fields.folder !== 'string' || !fields.folder.trim() || fields.folder.length > 4096) {
+      throw new Error(`models:add: field 'folder' must be a folder path, got ${describe(fields.folder)}`);
+    }
+    return { folder: fields.folder.trim() };
+  },
 };
 
 function noFields(channel: string): (payload: unknown) => void {

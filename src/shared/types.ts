@@ -111,6 +111,8 @@ export interface ExperimentRecord {
 export interface RunRecord {
   id: number;
   experimentId: number;
+  /** The model's name in its experiment (built-in name, the cache's org/name, or the folder's name); its folder is spec.modelDir. */
+  model: string;
   task: string;
   method: string;
   learningRate: number;
@@ -130,8 +132,9 @@ export interface RunRecord {
   resumes?: number;
 }
 
-/** The learning rate a sweep chose for one task and method of an experiment. */
+/** The learning rate a sweep chose for one model, task and method of an experiment. */
 export interface LrChoice {
+  model: string;
   task: string;
   method: string;
   learningRate: number;
@@ -142,8 +145,9 @@ export interface LrChoice {
   chosenAt: string;
 }
 
-/** One task × method row of the comparison table the app shows: the chosen rate's seeds, averaged. */
+/** One model × task × method row of the comparison table the app shows: the chosen rate's seeds, averaged. */
 export interface ResultRow {
+  model: string;
   task: string;
   method: string;
   learningRate: number;

@@ -21,16 +21,19 @@ const METHODS: Record<string, [number, number, number, boolean]> = {
 
 export interface SeedExperiment {
   name: string;
-  model: string;
-  totalParams: number;
+  /** Model folders (the store names each by its last part) and their sizes. */
+  models: { path: string; totalParams: number }[];
   tasks: string[];
   methods: string[];
   seeds: number[];
 }
 
 export const SEED_EXPERIMENTS: SeedExperiment[] = [
-  { name: 't5-small study', model: '/models/t5-small', totalParams: 60_506_624, tasks: ['boolq', 'rte'], methods: Object.keys(METHODS), seeds: [0, 1, 42] },
-  { name: 't5-base check', model: '/models/t5-base', totalParams: 222_903_552, tasks: ['boolq'], methods: ['full', 'lora_qv', 'ia3'], seeds: [0, 1] },
+  { name: 't5-small study', models: [{ path: '/models/t5-small', totalParams: 60_506_624 }], tasks: ['boolq', 'rte'], methods: Object.keys(METHODS), seeds: [0, 1, 42] },
+  {
+    name: 't5-base and large check', models: [{ path: '/models/t5-base', totalParams: 222_903_552 }, { path: '/models/t5-large', totalParams: 737_668_096 }],
+    tasks: ['boolq'], methods: ['full', 'lora_qv', 'ia3'], seeds: [0, 1],
+  },
 ];
 
 function stream(seed: number): () => number {
@@ -42,22 +45,25 @@ function stream(seed: number): () => number {
 export function seedStore(store: Store, experiments = SEED_EXPERIMENTS): number[] {
   const next = stream(7);
   return experiments.map((x) => {
-    const id = store.createExperiment(x.name, { name: x.name, model: x.model });
-    for (const task of x.tasks) {
-      for (const method of x.methods) {
-        const [share, offset, speed, merges] = METHODS[method];
-        for (const seed of x.seeds) {
-          const spec: RunSpec = {
-            modelDir: x.model, task, method, methodOptions: method.startsWith('lora') ? { r: 8, alpha: 8 } : {}, learningRate: 1e-3, seed,
-            microBatch: 8, effectiveBatch: 32, steps: 100, warmupRatio: 0, weightDecay: 0, maxInputTokens: 512, maxTargetTokens: 8,
-            evalEvery: 50, evalExamples: 0, testExamples: 0,
-          };
-          const runId = store.createRun(id, spec, seed === x.seeds[0] ? 'sweep' : 'seed');
-          store.startRun(runId, SEED_ENV);
-          store.addMetrics(runId, Array.from({ length: 10 }, (_, i) => ({ step: (i + 1) * 10, name: 'loss', value: 3 / (1 + i * (0.5 + next())), time: 1e12 + i })));
-          store.finishRun(runId, result(x.totalParams, share, offset, speed, merges, next));
+    const models = x.models.map((m) => ({ name: m.path.split('/').pop()!, path: m.path }));
+    const id = store.createExperiment(x.name, { name: x.name, models });
+    for (const [m, model] of x.models.entries()) {
+      for (const task of x.tasks) {
+        for (const method of x.methods) {
+          const [share, offset, speed, merges] = METHODS[method];
+          for (const seed of x.seeds) {
+            const spec: RunSpec = {
+              modelDir: model.path, task, method, methodOptions: method.startsWith('lora') ? { r: 8, alpha: 8 } : {}, learningRate: 1e-3, seed,
+              microBatch: 8, effectiveBatch: 32, steps: 100, warmupRatio: 0, weightDecay: 0, maxInputTokens: 512, maxTargetTokens: 8,
+              evalEvery: 50, evalExamples: 0, testExamples: 0,
+            };
+            const runId = store.createRun(id, spec, seed === x.seeds[0] ? 'sweep' : 'seed', models[m].name);
+            store.startRun(runId, SEED_ENV);
+            store.addMetrics(runId, Array.from({ length: 10 }, (_, i) => ({ step: (i + 1) * 10, name: 'loss', value: 3 / (1 + i * (0.5 + next())), time: 1e12 + i })));
+            store.finishRun(runId, result(model.totalParams, share, offset, speed, merges, next));
+          }
+          store.setLrChoice(id, { model: models[m].name, task, method, learningRate: 1e-3, validationScore: 0.7, candidates: 1 });
         }
-        store.setLrChoice(id, { task, method, learningRate: 1e-3, validationScore: 0.7, candidates: 1 });
       }
     }
     store.setExperimentStatus(id, 'done');

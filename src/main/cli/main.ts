@@ -3,14 +3,14 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import type { BackendName } from '../../shared/types';
-import { BUILTIN_MODELS, readComparisonFile } from '../comparison/config';
+import { readComparisonFile } from '../comparison/config';
+import { prepareBuiltins } from '../comparison/models';
 import { runComparison } from '../comparison/runner';
-import { initBackend } from '../engine/backend';
-import { DEFAULT_MODEL_NAME, ensureDefaultModel, ensureUntrainedTwin, UNTRAINED_TWIN_NAME } from '../engine/models/default_model';
 import { Store, defaultDbPath } from '../store/store';
 import { EXPORT_USAGE, exportCommand } from './export';
 import { MODELS_USAGE, modelsCommand } from './models';
 import { parsePlanRequest, planRows, planTable, readPlanConfig } from './plan';
+import { isComparisonConfig, planComparison } from './plan_comparison';
 import { methodsReport } from './methods';
 import { Progress } from './progress';
 import { publishedTable5 } from '../comparison/reference';
@@ -39,6 +39,9 @@ usage:
       the capability matrix: merges, model families, export format, inference cost, parameter formula
   peft-bench plan CONFIG_JSON|MODEL_DIR [--method ID[={"option": value}]]... [--json]
       parameters, changed parameters, delta storage and mergeability of each method (default: all)
+  peft-bench plan COMPARISON.yaml [--db PATH] [--json]
+      the estimate before a comparison starts, for every model: runs, trainable parameters, delta,
+      peak training memory and training time per method, and whether a run fits the device
 ${MODELS_USAGE}
 ${EXPORT_USAGE}
 
@@ -64,6 +67,7 @@ export async function main(argv: string[]): Promise<number> {
   if (command === 'methods') return print(methodsReport(values.json ?? false), 0);
   if (command === 'plan') {
     if (!arg) throw new Error('plan needs a config.json or a model folder, e.g. peft-bench plan resources/model-configs/t5-large');
+    if (isComparisonConfig(arg)) return print(await planComparison(arg, path.resolve(values.db ?? defaultDbPath()), path.dirname(defaultDbPath()), values.json ?? false), 0);
     const rows = planRows(readPlanConfig(arg), values.method?.map(parsePlanRequest));
     return print(values.json ? JSON.stringify(rows, null, 2) : planTable(rows, arg), 0);
   }
@@ -106,26 +110,23 @@ async function compare(
   const comparison = readComparisonFile(configFile);
   if (overrides.backend) comparison.backend = overrides.backend;
   if (overrides.workers) comparison.workers = overrides.workers;
-  const dataHome = path.dirname(defaultDbPath());
-  // Building a built-in model needs tensors in this process (training happens in workers).
-  if (BUILTIN_MODELS.includes(comparison.model)) await initBackend(comparison.backend ? { force: comparison.backend } : {});
   const log = (l: string) => process.stderr.write(`${l}\n`);
-  const modelDir = comparison.model === 'default'
-    ? ensureDefaultModel(path.join(dataHome, 'models', DEFAULT_MODEL_NAME), log)
-    : comparison.model === 'default-untrained' ? ensureUntrainedTwin(path.join(dataHome, 'models', UNTRAINED_TWIN_NAME), log) : comparison.model;
+  // Building a built-in model needs tensors in this process (training happens in workers).
+  comparison.models = await prepareBuiltins(comparison.models, path.dirname(defaultDbPath()), log, comparison.backend ? { force: comparison.backend } : {});
   const store = Store.open(db);
   try {
     recoverAtStart(store);
-    const progress = new Progress(workerCount(comparison.workers, comparison.backend, Infinity));
+    const progress = new Progress(workerCount(comparison.workers, comparison.backend, Infinity), process.stderr, comparison.models.length > 1);
     const artifactsRoot = artifactsRootFor(db);
-    process.stderr.write(`comparison "${comparison.name}" on ${modelDir}\nstore: ${db}\n`);
+    const on = comparison.models.map((m) => (m.name === m.path ? m.path : `${m.name} (${m.path})`)).join(', ');
+    process.stderr.write(`comparison "${comparison.name}" on ${on}\nstore: ${db}\n`);
     const { experimentId, failed } = await runComparison(comparison, store, {
-      modelDir, artifactsRoot,
+      artifactsRoot,
       events: {
         planned: (_id, runs, total) => progress.planned(runs, total),
         message: (id, msg) => progress.message(id, msg),
         ended: (id, outcome) => progress.ended(id, outcome),
-        chosen: (task, method, lr) => progress.chosen(task, method, lr),
+        chosen: (task, method, lr, model) => progress.chosen(task, method, lr, model),
       },
     });
     const runs = store.listRuns({ experimentId });

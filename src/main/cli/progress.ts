@@ -23,10 +23,11 @@ export class Progress {
   /** Lines of the bar block now on screen (terminal only). */
   private drawn = 0;
 
-  /** `workers`: runs that train at once, for the experiment's ETA. */
+  /** `workers`: runs that train at once, for the experiment's ETA; `models`: name each run's model (several in the experiment). */
   constructor(
     private readonly workers = 1,
     private readonly out: NodeJS.WriteStream = process.stderr,
+    private readonly models = false,
   ) {}
 
   /** The runs stored so far and how many the experiment will have (seed runs are stored after their sweep). */
@@ -35,8 +36,8 @@ export class Progress {
     this.total = Math.max(total, runs.length);
   }
 
-  chosen(task: string, method: string, lr: number | null): void {
-    this.say(`${task} ${method}: ${lr === null ? 'every sweep run failed; no seed runs' : `learning rate ${lr} chosen on validation`}`);
+  chosen(task: string, method: string, lr: number | null, model = ''): void {
+    this.say(`${this.models ? `${model} ` : ''}${task} ${method}: ${lr === null ? 'every sweep run failed; no seed runs' : `learning rate ${lr} chosen on validation`}`);
   }
 
   message(runId: number, msg: WorkerMessage): void {
@@ -45,12 +46,12 @@ export class Progress {
     let a = this.active.get(runId);
     if (a === undefined) this.active.set(runId, (a = { startedAt: Date.now(), fraction: 0, runEta: NaN, line: '', lastDecile: -1 }));
     if (msg.type !== 'progress') return;
-    const { spec, role } = this.runs[i].run;
+    const { spec, role, model } = this.runs[i].run;
     a.fraction = msg.totalSteps ? msg.step / msg.totalSteps : 0;
     const elapsed = (Date.now() - a.startedAt) / 1000;
     a.runEta = a.fraction > 0 ? (elapsed / a.fraction) * (1 - a.fraction) : NaN;
     const loss = msg.loss === undefined ? '' : ` loss ${msg.loss.toFixed(4)}`;
-    a.line = `[${i + 1}/${this.total}] ${role} ${spec.task} ${spec.method} lr=${spec.learningRate} seed=${spec.seed} ${bar(a.fraction)} ` +
+    a.line = `[${i + 1}/${this.total}] ${role} ${this.models ? `${model} ` : ''}${spec.task} ${spec.method} lr=${spec.learningRate} seed=${spec.seed} ${bar(a.fraction)} ` +
       `${msg.step}/${msg.totalSteps} ${msg.phase}${loss}  ETA run ${fmtDuration(a.runEta)} · all ${fmtDuration(this.experimentEta(a.fraction > 0 ? elapsed / a.fraction : NaN))}`;
     if (this.out.isTTY) return this.redraw();
     const decile = Math.floor(a.fraction * 10);
@@ -66,7 +67,7 @@ export class Progress {
     this.finished++;
     const r = this.runs.find((x) => x.id === runId)!;
     const what = outcome.status === 'done' ? 'done' : `FAILED: ${outcome.reason}`;
-    this.say(`run ${runId} (${r.run.spec.task} ${r.run.spec.method} lr=${r.run.spec.learningRate} seed=${r.run.spec.seed}) ${what} after ${fmtDuration(seconds)}`);
+    this.say(`run ${runId} (${this.models ? `${r.run.model} ` : ''}${r.run.spec.task} ${r.run.spec.method} lr=${r.run.spec.learningRate} seed=${r.run.spec.seed}) ${what} after ${fmtDuration(seconds)}`);
   }
 
   totalSeconds(): number {

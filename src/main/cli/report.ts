@@ -4,7 +4,8 @@ import type { PublishedRow } from '../comparison/reference';
 import type { RunRecord } from '../../shared/types';
 import { majorityBaselines } from '../comparison/baselines';
 import type { Comparison } from '../comparison/config';
-import { summariseCells, summariseMethods, type CellSummary, type MethodSummary } from '../comparison/summary';
+import { studyModelOf } from '../comparison/reference';
+import { modelsOf, summariseCells, summariseMethods, type CellSummary, type MethodSummary } from '../comparison/summary';
 import type { Store } from '../store/store';
 import { verdict, type PairedTest } from '../comparison/stats';
 import { fmtBytes, fmtCount, fmtRate, renderTable, table, type ReportFormat } from './format';
@@ -29,14 +30,15 @@ export function table4(
   title = 'Table 4: test score over seeds (mean ± 95% t-interval)',
 ): string {
   const tasks = [...new Set(cells.map((c) => c.task))];
-  const methods = summariseMethods(cells);
-  const headers = ['method:', ...tasks.map((t) => `${t} (${cells.find((c) => c.task === t)!.metric})`), 'mean', 'vs full:', 'vs best:'];
+  const several = modelsOf(cells).length > 1;
+  const lead = (model: string) => (several ? [model] : []);
+  const headers = [...lead('model:'), 'method:', ...tasks.map((t) => `${t} (${cells.find((c) => c.task === t)!.metric})`), 'mean', 'vs full:', 'vs best:'];
   const baseline = tasks.map((t) => baselines.get(t) ?? null);
   const baselineRow = baseline.some((b) => b !== null)
-    ? [['majority class', ...baseline.map((b) => (b === null ? '—' : scoreCell(b, NaN))), '—', '—', '—']]
+    ? [[...lead('—'), 'majority class', ...baseline.map((b) => (b === null ? '—' : scoreCell(b, NaN))), '—', '—', '—']]
     : [];
-  const rows = methods.map((m) => [
-    m.method,
+  const rows = summariseMethods(cells).map((m) => [
+    ...lead(m.model), m.method,
     ...tasks.map((t) => {
       const c = m.cells.get(t);
       return c ? `${scoreCell(c.score.mean, c.score.ci95)} [lr ${c.learningRate}, n=${c.score.n}]` : '—';
@@ -44,36 +46,59 @@ export function table4(
     scoreCell(m.aggregate.mean, m.aggregate.ci95),
     testCell(m.vsFull), testCell(m.vsBest),
   ]);
-  return renderTable(format, title, headers, [...baselineRow, ...rows]);
+  const detail = renderTable(format, several ? `${title}, per model and task` : title, headers, [...baselineRow, ...rows]);
+  return several ? `${table4ByModel(cells, format)}\n\n${detail}` : detail;
+}
+
+/** The study's layout of Table 4: one row per method, one column per model, the mean over tasks ± its interval. */
+export function table4ByModel(cells: CellSummary[], format: Exclude<ReportFormat, 'json'>): string {
+  const models = modelsOf(cells);
+  const summaries = summariseMethods(cells);
+  const methods = [...new Set(summaries.map((m) => m.method))];
+  const rows = methods.map((method) => [method, ...models.map((model) => {
+    const m = summaries.find((x) => x.model === model && x.method === method);
+    return m ? scoreCell(m.aggregate.mean, m.aggregate.ci95) : '—';
+  })]);
+  return renderTable(format, 'Table 4: mean test score over tasks per model (mean ± 95% interval)', ['method:', ...models], rows);
 }
 
 export function table5(cells: CellSummary[], format: Exclude<ReportFormat, 'json'>, title = 'Table 5: efficiency, throughput as % of full fine-tuning'): string {
   const methods = summariseMethods(cells);
-  const full = methods.find((m) => m.method === 'full');
-  const headers = ['method:', 'score', 'trainable (M)', 'trainable %', 'storage', 'peak tensors', 'peak RSS', 'peak GPU',
+  const several = modelsOf(cells).length > 1;
+  const headers = [...(several ? ['model:'] : []), 'method:', 'score', 'trainable (M)', 'trainable %', 'storage', 'peak tensors', 'peak RSS', 'peak GPU',
     'train tok/s', 'train %', 'infer tok/s', 'infer %', 'merged %'];
-  const rows = methods.map((m: MethodSummary) => [
-    m.method, scoreCell(m.aggregate.mean, m.aggregate.ci95),
-    (m.trainableParams / 1e6).toFixed(3), ((100 * m.trainableParams) / m.totalParams).toPrecision(3),
-    fmtBytes(m.storageBytes), fmtBytes(m.peakTensorBytes), fmtBytes(m.peakRssBytes), fmtBytes(m.peakGpuBytes),
-    fmtRate(m.trainTokensPerSec), pct(m.trainTokensPerSec, full?.trainTokensPerSec),
-    fmtRate(m.inferTokensPerSecUnmerged), pct(m.inferTokensPerSecUnmerged, full?.inferTokensPerSecUnmerged),
-    // Merged inference against full fine-tuning's (unmerged: there is nothing to merge).
-    pct(m.inferTokensPerSecMerged, full?.inferTokensPerSecUnmerged),
-  ]);
-  return renderTable(format, title, headers, rows);
+  const rows = methods.map((m: MethodSummary) => {
+    // Relative to full fine-tuning of the same model.
+    const full = methods.find((x) => x.model === m.model && x.method === 'full');
+    return [
+      ...(several ? [m.model] : []), m.method, scoreCell(m.aggregate.mean, m.aggregate.ci95),
+      (m.trainableParams / 1e6).toFixed(3), ((100 * m.trainableParams) / m.totalParams).toPrecision(3),
+      fmtBytes(m.storageBytes), fmtBytes(m.peakTensorBytes), fmtBytes(m.peakRssBytes), fmtBytes(m.peakGpuBytes),
+      fmtRate(m.trainTokensPerSec), pct(m.trainTokensPerSec, full?.trainTokensPerSec),
+      fmtRate(m.inferTokensPerSecUnmerged), pct(m.inferTokensPerSecUnmerged, full?.inferTokensPerSecUnmerged),
+      // Merged inference against full fine-tuning's (unmerged: there is nothing to merge).
+      pct(m.inferTokensPerSecMerged, full?.inferTokensPerSecUnmerged),
+    ];
+  });
+  return renderTable(format, several ? `${title}, per model` : title, headers, rows);
 }
 
-/** The study's published rows for the methods of this experiment, to read ours against. */
-export function referenceTable(rows: PublishedRow[], methods: string[], format: Exclude<ReportFormat, 'json'>): string {
-  const shown = rows.filter((r) => methods.includes(r.method));
-  const headers = ['model', 'method:', 'score', 'trainable %', 'peak RAM', 'train %', 'infer %'];
+const REFERENCE_TITLE = 'Published: Lialin et al. 2024, Table 5 (T5 on BoolQ, RTE, COPA, CNN/DailyMail; A100)';
+
+/** The study's published rows for the models (matched by name) and methods of this experiment, to read ours against. */
+export function referenceTable(rows: PublishedRow[], methods: string[], format: Exclude<ReportFormat, 'json'>, models: string[]): string {
+  const studied = [...new Set(rows.map((r) => r.model))];
+  const matched = models.map((m) => studyModelOf(m, studied)).filter((m): m is string => m !== null);
+  if (!matched.length) {
+    return `${REFERENCE_TITLE}: none of this experiment's models (${models.join(', ')}) is in it; the study reports ${studied.join(', ')}`;
+  }
+  const shown = rows.filter((r) => matched.includes(r.model) && methods.includes(r.method));
+  const headers = ['model:', 'method:', 'score', 'trainable %', 'peak RAM', 'train %', 'infer %'];
   const cells = shown.map((r) => [
     r.model, r.method, r.score === null ? '—' : r.ci95 === null ? r.score.toFixed(2) : `${r.score.toFixed(2)} ± ${r.ci95.toFixed(2)}`,
     r.trainablePct.toPrecision(3), `${r.peakRamGb} GB`, r.trainThroughputPct.toFixed(1), r.inferThroughputPct.toFixed(1),
   ]);
-  const title = 'Published: Lialin et al. 2024, Table 5 (T5 on BoolQ, RTE, COPA, CNN/DailyMail; A100)';
-  return shown.length ? renderTable(format, title, headers, cells) : `${title}: none of this experiment's methods is in it`;
+  return shown.length ? renderTable(format, REFERENCE_TITLE, headers, cells) : `${REFERENCE_TITLE}: none of this experiment's methods is in it`;
 }
 
 export interface ReportExtras {
@@ -86,7 +111,7 @@ export interface ReportExtras {
 /** The report of a stored experiment: its tables with the tasks' majority-class baselines. */
 export function storedReport(store: Store, experimentId: number, format: ReportFormat, reference: PublishedRow[] | null = null): string {
   const runs = store.listRuns({ experimentId });
-  const config = store.getExperiment(experimentId)?.config as Comparison | undefined;
+  const config = store.getExperiment(experimentId)?.config as Pick<Comparison, 'tasks'> | undefined;
   const baselines = config ? majorityBaselines(config, runs) : new Map<string, number | null>();
   return experimentReport(summariseCells(runs, store.lrChoices(experimentId)), format, { baselines, reference });
 }
@@ -96,15 +121,21 @@ export function experimentReport(cells: CellSummary[], format: ReportFormat, ext
   const reference = extras.reference ?? null;
   const baselines = extras.baselines ?? new Map<string, number | null>();
   const methods = [...new Set(cells.map((c) => c.method))];
+  const models = modelsOf(cells);
   if (format === 'json') {
     const summary = summariseMethods(cells).map((m) => ({ ...m, cells: [...m.cells.values()].map(cellJson) }));
-    const published = reference?.filter((r) => methods.includes(r.method));
-    return JSON.stringify({ cells: cells.map(cellJson), methods: summary, baselines: Object.fromEntries(baselines), ...(published ? { published } : {}) }, null, 2);
+    const studied = [...new Set((reference ?? []).map((r) => r.model))];
+    const matches = Object.fromEntries(models.map((m) => [m, studyModelOf(m, studied)]));
+    const published = reference?.filter((r) => Object.values(matches).includes(r.model) && methods.includes(r.method));
+    return JSON.stringify({
+      models, cells: cells.map(cellJson), methods: summary, baselines: Object.fromEntries(baselines),
+      ...(published ? { published, publishedModels: matches } : {}),
+    }, null, 2);
   }
   const f = format === 'tex' ? 'latex' : format;
   if (!cells.length) return 'no finished runs to report';
   const ours = `${table4(cells, f, baselines)}\n\n${table5(cells, f)}`;
-  return reference ? `${ours}\n\n${referenceTable(reference, methods, f)}` : ours;
+  return reference ? `${ours}\n\n${referenceTable(reference, methods, f, models)}` : ours;
 }
 
 function cellJson(c: CellSummary) {

@@ -3,7 +3,7 @@
 // runs left 'running' by a process that has ended as interrupted (see Store.recoverInterrupted).
 import path from 'node:path';
 import type { BackendName } from '../../shared/types';
-import { resumeExperiment } from '../comparison/runner';
+import { resumeExperiment, storedComparison } from '../comparison/runner';
 import { Store } from '../store/store';
 import type { ReportFormat } from './format';
 import { Progress } from './progress';
@@ -28,8 +28,9 @@ export async function resume(runId: number, db: string, backend: BackendName | u
     const run = store.getRun(runId);
     if (!run) throw new Error(`run ${runId} is not in ${db}; list runs with \`peft-bench runs\``);
     if (run.status === 'done') throw new Error(`run ${runId} is done; there is nothing to resume (see \`peft-bench show ${runId}\`)`);
-    const progress = new Progress();
-    process.stderr.write(`resuming run ${runId} (${run.method} on ${run.task}, lr ${run.learningRate}, seed ${run.seed}) and the rest of experiment ${run.experimentId}\nstore: ${db}\n`);
+    const several = storedComparison(store.getExperiment(run.experimentId)?.config).models.length > 1;
+    const progress = new Progress(1, process.stderr, several);
+    process.stderr.write(`resuming run ${runId} (${run.method} on ${several ? `${run.model} ` : ''}${run.task}, lr ${run.learningRate}, seed ${run.seed}) and the rest of experiment ${run.experimentId}\nstore: ${db}\n`);
     const { experimentId, failed } = await resumeExperiment(run.experimentId, store, {
       runId, backend, artifactsRoot: artifactsRootFor(db),
       events: {
@@ -39,7 +40,7 @@ export async function resume(runId: number, db: string, backend: BackendName | u
           progress.message(id, msg);
         },
         ended: (id, outcome) => progress.ended(id, outcome),
-        chosen: (task, method, lr) => progress.chosen(task, method, lr),
+        chosen: (task, method, lr, model) => progress.chosen(task, method, lr, model),
       },
     });
     const runs = store.listRuns({ experimentId });

@@ -6,7 +6,7 @@ import { majorityBaseline } from '../engine/data/task';
 import type { Comparison } from './config';
 
 /** task → majority-class test score; null for tasks that are not classification or cannot be read now. */
-export function majorityBaselines(config: Comparison, runs: RunRecord[]): Map<string, number | null> {
+export function majorityBaselines(config: Pick<Comparison, 'tasks'>, runs: RunRecord[]): Map<string, number | null> {
   const out = new Map<string, number | null>();
   for (const ref of config.tasks ?? []) {
     const name = taskName(ref);

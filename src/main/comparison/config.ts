@@ -1,4 +1,4 @@
-// The comparison config (YAML or JSON): model × tasks × methods, the protocol (learning-rate
+// The comparison config (YAML or JSON): models × tasks × methods, the protocol (learning-rate
 // sweep, seeds) and the training budget. Everything is checked here, before anything is stored or run.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -10,13 +10,16 @@ import type { MethodOptions } from '../engine/peft/method';
 import { getMethod } from '../engine/peft/registry';
 import { PRESETS, parseBudget, type Budget, type PresetName } from './budget';
 import { list, numbers, oneOf, record, text, unknownKeys } from './checks';
+import { catalogOf, distinctModels, parseModelRef, type ModelCatalog, type ModelRef } from './models';
+import { dataHome } from '../engine/util/data_home';
 
 export { DEFAULT_BUDGET, type Budget } from './budget';
+export { BUILTIN_MODELS, type ModelRef } from './models';
 
 export interface Comparison {
   name: string;
-  /** Absolute model folder, 'default' for the built-in default model, or 'default-untrained' for its randomly initialised twin. */
-  model: string;
+  /** Every model the matrix runs on (`models:`, or the single `model:`), in the config's order. */
+  models: ModelRef[];
   preset: PresetName;
   tasks: TaskRef[];
   /** Learning rates are swept per method (a method may give its own list). */
@@ -29,10 +32,7 @@ export interface Comparison {
   workers: number | null;
 }
 
-/** Model names that need no folder: the committed pretrained default and its untrained twin. */
-export const BUILTIN_MODELS = ['default', 'default-untrained'];
-
-const TOP_KEYS = ['name', 'model', 'preset', 'tasks', 'methods', 'learning_rates', 'seeds', 'budget', 'backend', 'workers'];
+const TOP_KEYS = ['name', 'model', 'models', 'preset', 'tasks', 'methods', 'learning_rates', 'seeds', 'budget', 'backend', 'workers'];
 const BACKENDS: BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 
 export function readComparisonFile(file: string): Comparison {
@@ -55,7 +55,11 @@ export function readComparisonFile(file: string): Comparison {
   }
 }
 
-export function parseComparison(raw: unknown, baseDir: string, fallbackName: string): Comparison {
+/**
+ * The config `raw` (relative paths from `baseDir`); model names other than built-ins and folders
+ * are looked up in `catalog` (the Hugging Face cache and added folders of the workbench home).
+ */
+export function parseComparison(raw: unknown, baseDir: string, fallbackName: string, catalog: ModelCatalog = catalogOf(dataHome())): Comparison {
   const obj = record(raw, 'the config');
   unknownKeys(obj, TOP_KEYS, '');
   const preset = obj.preset === undefined ? 'study' : oneOf(obj.preset, 'preset', Object.keys(PRESETS) as PresetName[]);
@@ -63,7 +67,7 @@ export function parseComparison(raw: unknown, baseDir: string, fallbackName: str
   const lrs = obj.learning_rates === undefined ? defaults.learningRates : distinct(numbers(obj.learning_rates, 'learning_rates', positive), 'learning_rates');
   const comparison: Comparison = {
     name: obj.name === undefined ? fallbackName : text(obj.name, 'name'),
-    model: obj.model === undefined ? 'default' : BUILTIN_MODELS.includes(obj.model as string) ? (obj.model as string) : path.resolve(baseDir, text(obj.model, 'model')),
+    models: parseModels(obj, baseDir, catalog),
     preset,
     tasks: list(obj.tasks ?? ['spam_assassin'], 'tasks').map((t, i) => parseTask(t, `tasks[${i}]`, baseDir)),
     methods: list(obj.methods, 'methods').map((m, i) => parseMethod(m, `methods[${i}]`, lrs)),
@@ -137,6 +141,18 @@ function parseTask(raw: unknown, where: string, baseDir: string): TaskRef {
   }
   only([]);
   return { format, ...base };
+}
+
+/** `models: [a, b]`, or the single `model: a` (default: the built-in default model). */
+function parseModels(obj: Record<string, unknown>, baseDir: string, catalog: ModelCatalog): ModelRef[] {
+  if (obj.model !== undefined && obj.models !== undefined) {
+    throw new Error('model and models are both given; use models: [a, b, ...] for several models, or model: a for one');
+  }
+  if (obj.models === undefined) return [parseModelRef(obj.model ?? 'default', 'model', baseDir, catalog)];
+  if (!Array.isArray(obj.models) || obj.models.length === 0) {
+    throw new Error('models must be a non-empty list of models (built-in names, folders or names `peft-bench models` lists), e.g. models: [default, /models/t5-small]');
+  }
+  return distinctModels(obj.models.map((m, i) => parseModelRef(m, `models[${i}]`, baseDir, catalog)), 'models');
 }
 
 const positive = (v: number) => v > 0;

@@ -1,4 +1,4 @@
-// The study's protocol for one task × method cell: sweep the learning rates on the first seed,
+// The study's protocol for one model × task × method cell: sweep the learning rates on the first seed,
 // choose the rate with the best validation score, then repeat that rate on the other seeds.
 // Test scores are reported for the chosen rate only (the sweep run at that rate is its first seed).
 import type { RunRole, RunSpec } from '../../shared/types';
@@ -9,15 +9,19 @@ import type { MethodOptions } from '../engine/peft/method';
 import { getMethod } from '../engine/peft/registry';
 import { resolveMaxTarget, resolveSteps } from './budget';
 import type { Comparison } from './config';
+import type { ModelRef } from './models';
 
 export interface PlannedRun {
   spec: RunSpec;
   task: TaskRef;
   role: RunRole;
+  /** The model's name (its folder is spec.modelDir). */
+  model: string;
 }
 
-/** One task × method: everything its runs share. */
+/** One model × task × method: everything its runs share. */
 export interface Cell {
+  model: ModelRef;
   task: TaskRef;
   method: string;
   options: MethodOptions;
@@ -27,15 +31,24 @@ export interface Cell {
 }
 
 /** Checks method options against the model and resolves each task's steps and output length. */
-export function planCells(c: Comparison, modelDir: string, tasks: TaskData[]): Cell[] {
-  const config = readModelConfig(modelDir);
+export function planCells(c: Comparison, model: ModelRef, tasks: TaskData[]): Cell[] {
+  const config = readModelConfig(model.path);
   const cells: Cell[] = [];
+  const validate = (id: string, options: MethodOptions) => {
+    try {
+      return getMethod(id).validate(options, config);
+    } catch (err) {
+      // With several models, say which one refused (after the message, so it still starts with the field).
+      if (c.models.length > 1) throw new Error(`${(err as Error).message} (model ${model.name})`, { cause: err });
+      throw err;
+    }
+  };
   c.tasks.forEach((task, i) => {
     const data = tasks[i];
     for (const m of c.methods) {
-      const options = getMethod(m.id).validate(m.options, config);
+      const options = validate(m.id, m.options);
       cells.push({
-        task, method: m.id, options, learningRates: m.learningRates,
+        model, task, method: m.id, options, learningRates: m.learningRates,
         steps: resolveSteps(c.budget, data.train.length), maxTargetTokens: resolveMaxTarget(c.budget, data.kind),
       });
     }
@@ -44,16 +57,19 @@ export function planCells(c: Comparison, modelDir: string, tasks: TaskData[]): C
 }
 
 /** The first phase: one run per learning rate on the first seed; with one rate, every seed at once. */
-export function sweepRuns(c: Comparison, cell: Cell, modelDir: string): PlannedRun[] {
-  if (cell.learningRates.length === 1) return c.seeds.map((seed) => planned(c, cell, modelDir, cell.learningRates[0], seed, 'seed'));
-  return cell.learningRates.map((lr) => planned(c, cell, modelDir, lr, c.seeds[0], 'sweep'));
+export function sweepRuns(c: Comparison, cell: Cell): PlannedRun[] {
+  if (cell.learningRates.length === 1) return c.seeds.map((seed) => planned(c, cell, cell.learningRates[0], seed, 'seed'));
+  return cell.learningRates.map((lr) => planned(c, cell, lr, c.seeds[0], 'sweep'));
 }
 
 /** The second phase: the chosen rate on every seed but the first (empty when nothing was swept). */
-export function seedRuns(c: Comparison, cell: Cell, modelDir: string, chosenLr: number): PlannedRun[] {
+export function seedRuns(c: Comparison, cell: Cell, chosenLr: number): PlannedRun[] {
   if (cell.learningRates.length === 1) return [];
-  return c.seeds.slice(1).map((seed) => planned(c, cell, modelDir, chosenLr, seed, 'seed'));
+  return c.seeds.slice(1).map((seed) => planned(c, cell, chosenLr, seed, 'seed'));
 }
+
+/** The key of a cell's learning-rate choice: model, task and method. */
+export const cellKey = (model: string, task: string, method: string): string => `${model}\u0000${task}\u0000${method}`;
 
 /** Runs a cell will have in all: for progress and ETA before the rate is known. */
 export function runsPerCell(c: Comparison, cell: Cell): number {
@@ -76,15 +92,15 @@ export function chooseRate(outcomes: SweepOutcome[]): { learningRate: number; va
   return best;
 }
 
-function planned(c: Comparison, cell: Cell, modelDir: string, learningRate: number, seed: number, role: RunRole): PlannedRun {
+function planned(c: Comparison, cell: Cell, learningRate: number, seed: number, role: RunRole): PlannedRun {
   const b = c.budget;
   const spec: RunSpec = {
-    modelDir, task: taskName(cell.task), method: cell.method, methodOptions: cell.options, learningRate, seed,
+    modelDir: cell.model.path, task: taskName(cell.task), method: cell.method, methodOptions: cell.options, learningRate, seed,
     microBatch: b.micro_batch, effectiveBatch: b.effective_batch, steps: cell.steps,
     warmupRatio: b.warmup_ratio, weightDecay: b.weight_decay,
     maxInputTokens: b.max_input_tokens, maxTargetTokens: cell.maxTargetTokens,
     evalEvery: Math.min(b.eval_every, cell.steps), evalExamples: b.eval_examples, testExamples: b.test_examples,
     checkpointEvery: b.checkpoint_every,
   };
-  return { spec, task: cell.task, role };
+  return { spec, task: cell.task, role, model: cell.model.name };
 }

@@ -42,3 +42,11 @@ export function publishedTable5(file = referenceCsvPath()): PublishedRow[] {
     };
   });
 }
+
+/** Lower-case letters and digits of the last part of a name: "google-t5/t5-large" and "T5-Large" both read "t5large". */
+const plain = (name: string) => (name.split(/[\\/]/).pop() ?? '').toLowerCase().replace(/[^a-z0-9]/g, '');
+
+/** The study's model of the same name as our model `model` (e.g. a folder t5-large is T5-Large), or null. */
+export function studyModelOf(model: string, studied: string[]): string | null {
+  return studied.find((s) => plain(s) === plain(model)) ?? null;
+}

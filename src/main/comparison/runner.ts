@@ -1,4 +1,4 @@
-// Runs a comparison with the study's protocol: for each task × method, the learning-rate sweep,
+// Runs a comparison with the study's protocol: for each model × task × method, the learning-rate sweep,
 // the choice of rate on validation, then the chosen rate on the other seeds. Each run trains in
 // its own worker process (started by a WorkerLauncher); this process is the single writer of the store.
 import { rmSync } from 'node:fs';
@@ -14,7 +14,8 @@ import { forkLauncher, type WorkerLauncher } from '../worker/launch';
 import type { StartMessage, WorkerMessage } from '../worker/protocol';
 import type { Comparison } from './config';
 import { makePool, workerCount } from './workers';
-import { chooseRate, planCells, runsPerCell, seedRuns, sweepRuns, type Cell, type PlannedRun } from './protocol';
+import { cellKey, chooseRate, planCells, runsPerCell, seedRuns, sweepRuns, type Cell, type PlannedRun } from './protocol';
+import { isBuiltin, storedModels } from './models';
 
 export type { PlannedRun } from './protocol';
 
@@ -25,35 +26,51 @@ export interface RunnerEvents {
   planned?(experimentId: number, runs: { id: number; run: PlannedRun }[], total: number): void;
   message?(runId: number, msg: WorkerMessage): void;
   ended?(runId: number, outcome: RunOutcome): void;
-  /** After a sweep: the rate kept for a task and method (null when every sweep run failed). */
-  chosen?(task: string, method: string, learningRate: number | null): void;
+  /** After a sweep: the rate kept for a model, task and method (null when every sweep run failed). */
+  chosen?(task: string, method: string, learningRate: number | null, model: string): void;
 }
 
-/** Everything that can be checked without training, so bad input fails before the store is touched. */
-export function preflight(c: Comparison, modelDir: string): { cells: Cell[]; tasks: TaskData[] } {
-  checkModelFolder(modelDir);
+/**
+ * Everything that can be checked without training, so bad input fails before the store is
+ * touched: every model folder, every task, and every method's options against every model.
+ */
+export function preflight(c: Comparison): { cells: Cell[]; tasks: TaskData[] } {
+  for (const m of c.models) {
+    if (isBuiltin(m.path)) throw new Error(`model ${m.name}: the built-in model has to be resolved to its folder first (resolveBuiltins)`);
+    try {
+      checkModelFolder(m.path);
+    } catch (err) {
+      throw new Error(`model "${m.name}": ${(err as Error).message}`, { cause: err });
+    }
+  }
   const tasks = c.tasks.map((t) => loadTask(t));
   tasks.forEach((data, i) => {
     if (data.train.length < c.budget.micro_batch) {
       throw new Error(`task ${taskName(c.tasks[i])}: ${data.train.length} training examples is fewer than budget.micro_batch (${c.budget.micro_batch})`);
     }
   });
-  return { cells: planCells(c, modelDir, tasks), tasks };
+  return { cells: c.models.flatMap((m) => planCells(c, m, tasks)), tasks };
 }
 
 interface RunnerOptions {
-  modelDir: string;
   artifactsRoot: string;
   events?: RunnerEvents;
   launcher?: WorkerLauncher;
 }
 
+/** Stores the experiment (its models as folders: built-ins resolved first) and trains its runs. */
 export async function runComparison(
   c: Comparison, store: Store, opts: RunnerOptions,
 ): Promise<{ experimentId: number; failed: number; runs: number }> {
-  const { cells } = preflight(c, opts.modelDir);
-  const experimentId = store.createExperiment(c.name, { ...c, model: opts.modelDir });
+  const { cells } = preflight(c);
+  const experimentId = store.createExperiment(c.name, c);
   return drive(c, cells, experimentId, store, opts);
+}
+
+/** A stored experiment's config, with the single `model` of experiments stored before `models` existed read as a list. */
+export function storedComparison(config: unknown): Comparison {
+  const { model: _model, ...rest } = (config ?? {}) as Comparison & { model?: unknown };
+  return { ...rest, models: storedModels(config) };
 }
 
 /**
@@ -62,18 +79,18 @@ export async function runComparison(
  * checkpoint, queued and not yet planned runs train. Call store.recoverInterrupted() first.
  */
 export async function resumeExperiment(
-  experimentId: number, store: Store, opts: Omit<RunnerOptions, 'modelDir'> & { runId?: number; backend?: Comparison['backend'] },
+  experimentId: number, store: Store, opts: RunnerOptions & { runId?: number; backend?: Comparison['backend'] },
 ): Promise<{ experimentId: number; failed: number; runs: number }> {
   const experiment = store.getExperiment(experimentId);
   if (!experiment) throw new Error(`experiment ${experimentId} does not exist`);
-  const c = experiment.config as Comparison;
+  const c = storedComparison(experiment.config);
   if (opts.backend) c.backend = opts.backend;
-  const { cells } = preflight(c, c.model);
+  const { cells } = preflight(c);
   const runs = store.listRuns({ experimentId });
   if (opts.runId !== undefined && !runs.some((r) => r.id === opts.runId)) throw new Error(`run ${opts.runId} is not in experiment ${experimentId}`);
   for (const r of runs) if (r.status === 'interrupted' || r.id === opts.runId) store.requeueRun(r.id);
   store.setExperimentStatus(experimentId, 'running');
-  return drive(c, cells, experimentId, store, { ...opts, modelDir: c.model });
+  return drive(c, cells, experimentId, store, opts);
 }
 
 /** Plans the protocol's runs; a run already stored (same role and spec) is reused, not repeated. */
@@ -86,7 +103,7 @@ async function drive(
   let failed = 0;
   const pool = makePool(workerCount(c.workers, c.backend, total));
   const runAll = (runs: PlannedRun[]) => {
-    const mine = runs.map((run) => ({ id: existing.get(runKey(run.role, run.spec))?.id ?? store.createRun(experimentId, run.spec, run.role), run }));
+    const mine = runs.map((run) => ({ id: existing.get(runKey(run.role, run.spec))?.id ?? store.createRun(experimentId, run.spec, run.role, run.model), run }));
     stored.push(...mine);
     opts.events?.planned?.(experimentId, stored, total);
     return Promise.all(mine.map(({ id, run }) => pool(async () => {
@@ -96,22 +113,25 @@ async function drive(
       return outcome;
     })));
   };
-  const chosenBefore = new Map(store.lrChoices(experimentId).map((ch) => [`${ch.task}\0${ch.method}`, ch]));
+  const chosenBefore = new Map(store.lrChoices(experimentId).map((ch) => [cellKey(ch.model, ch.task, ch.method), ch]));
   // Cells are independent, so one cell's seed runs can train while another still sweeps.
   await Promise.all(cells.map(async (cell) => {
-    const sweep = sweepRuns(c, cell, opts.modelDir);
+    const sweep = sweepRuns(c, cell);
     const outcomes = await runAll(sweep);
     const task = taskName(cell.task);
+    const key = cellKey(cell.model.name, task, cell.method);
     // A choice made before a restart holds (its seed runs may have trained already).
-    const choice = chosenBefore.get(`${task}\0${cell.method}`) ?? chooseRate(sweep.map((run, i) => {
+    const choice = chosenBefore.get(key) ?? chooseRate(sweep.map((run, i) => {
       const o = outcomes[i];
       return { learningRate: run.spec.learningRate, validationScore: o.status === 'done' ? o.result.validationScore : null };
     }));
-    if (choice && !chosenBefore.has(`${task}\0${cell.method}`)) {
-      store.setLrChoice(experimentId, { task, method: cell.method, learningRate: choice.learningRate, validationScore: choice.validationScore, candidates: cell.learningRates.length });
+    if (choice && !chosenBefore.has(key)) {
+      store.setLrChoice(experimentId, {
+        model: cell.model.name, task, method: cell.method, learningRate: choice.learningRate, validationScore: choice.validationScore, candidates: cell.learningRates.length,
+      });
     }
-    if (cell.learningRates.length > 1) opts.events?.chosen?.(task, cell.method, choice?.learningRate ?? null);
-    if (choice) await runAll(seedRuns(c, cell, opts.modelDir, choice.learningRate));
+    if (cell.learningRates.length > 1) opts.events?.chosen?.(task, cell.method, choice?.learningRate ?? null, cell.model.name);
+    if (choice) await runAll(seedRuns(c, cell, choice.learningRate));
   }));
   store.setExperimentStatus(experimentId, failed === stored.length ? 'failed' : 'done');
   return { experimentId, failed, runs: stored.length };

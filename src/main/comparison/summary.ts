@@ -1,11 +1,13 @@
-// From stored runs to the study's tables. Per task and method: the chosen learning rate (from the
-// store's record of the sweep) and, over the runs at that rate only, the test score's mean and 95%
-// interval across seeds and the other four dimensions' means. Per method: the aggregate over tasks
-// and paired tests against full fine-tuning and against the best method.
+// From stored runs to the study's tables. Per model, task and method: the chosen learning rate
+// (from the store's record of the sweep) and, over the runs at that rate only, the test score's
+// mean and 95% interval across seeds and the other four dimensions' means. Per model and method:
+// the aggregate over tasks and paired tests against full fine-tuning and against the best method
+// on the same model.
 import type { LrChoice, ResultRow, RunRecord, RunResult, TaskMetric } from '../../shared/types';
 import { aggregateTasks, mean, pairedTTest, seedStats, type PairedTest, type SeedStats } from './stats';
 
 export interface CellSummary {
+  model: string;
   task: string;
   method: string;
   metric: TaskMetric;
@@ -20,6 +22,7 @@ export interface CellSummary {
 }
 
 export interface MethodSummary {
+  model: string;
   method: string;
   cells: Map<string, CellSummary>;
   /** Mean over the tasks this method finished, with the study's aggregate spread. */
@@ -41,13 +44,14 @@ export interface MethodSummary {
 export function summariseCells(runs: RunRecord[], choices: LrChoice[]): CellSummary[] {
   const groups = new Map<string, RunRecord[]>();
   for (const r of runs) {
-    const key = `${r.task}\u0000${r.method}`;
+    const key = `${r.model}\u0000${r.task}\u0000${r.method}`;
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
+  const models = [...new Set(runs.map((r) => r.model))];
   const cells: CellSummary[] = [];
   for (const group of groups.values()) {
-    const { task, method } = group[0];
-    const choice = choices.find((c) => c.task === task && c.method === method);
+    const { model, task, method } = group[0];
+    const choice = choices.find((c) => c.model === model && c.task === task && c.method === method);
     const done = group.filter((r): r is RunRecord & { result: RunResult } => r.status === 'done' && r.result !== null);
     const lr = choice?.learningRate ?? bestByValidation(done);
     const chosen = done.filter((r) => r.learningRate === lr);
@@ -56,7 +60,7 @@ export function summariseCells(runs: RunRecord[], choices: LrChoice[]): CellSumm
     const merged = res.every((x) => x.inferTokensPerSecMerged !== null);
     const gpu = res.every((x) => x.peakGpuBytes !== null);
     cells.push({
-      task, method, metric: res[0].metric, learningRate: lr,
+      model, task, method, metric: res[0].metric, learningRate: lr,
       candidates: choice?.candidates ?? new Set(group.map((r) => r.learningRate)).size,
       score: seedStats(res.map((x) => x.score)),
       bySeed: new Map(chosen.map((r) => [r.seed, r.result.score])),
@@ -72,7 +76,8 @@ export function summariseCells(runs: RunRecord[], choices: LrChoice[]): CellSumm
       },
     });
   }
-  return cells.sort((a, b) => a.task.localeCompare(b.task) || rank(a.method) - rank(b.method) || a.method.localeCompare(b.method));
+  // Models in the order the experiment ran them, then tasks by name, full fine-tuning first.
+  return cells.sort((a, b) => models.indexOf(a.model) - models.indexOf(b.model) || a.task.localeCompare(b.task) || rank(a.method) - rank(b.method) || a.method.localeCompare(b.method));
 }
 
 /** For experiments stored before rates were recorded: the rate whose runs score best on validation. */
@@ -87,23 +92,31 @@ function bestByValidation(done: (RunRecord & { result: RunResult })[]): number |
   return best;
 }
 
-/** The app's comparison table: plain numbers, one row per task and method. */
+/** The app's comparison table: plain numbers, one row per model, task and method. */
 export function resultRows(cells: CellSummary[]): ResultRow[] {
   return cells.map((c) => ({
-    task: c.task, method: c.method, learningRate: c.learningRate, seeds: c.score.n,
+    model: c.model, task: c.task, method: c.method, learningRate: c.learningRate, seeds: c.score.n,
     score: c.score.mean, scoreCi: c.score.n > 1 ? c.score.ci95 : 0, ...c.result,
   }));
 }
 
 const rank = (m: string) => (m === 'full' ? 0 : 1);
 
+/** The models of `cells`, in their order. */
+export const modelsOf = (cells: CellSummary[]): string[] => [...new Set(cells.map((c) => c.model))];
+
+/** Per model and method (models in order, full fine-tuning first): aggregates and paired tests within the model. */
 export function summariseMethods(cells: CellSummary[]): MethodSummary[] {
+  return modelsOf(cells).flatMap((model) => summariseModel(model, cells.filter((c) => c.model === model)));
+}
+
+function summariseModel(model: string, cells: CellSummary[]): MethodSummary[] {
   const methods = [...new Set(cells.map((c) => c.method))].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
   const out = methods.map((method) => {
     const mine = cells.filter((c) => c.method === method);
     const avg = (f: (c: CellSummary) => number) => mean(mine.map(f));
     return {
-      method,
+      model, method,
       cells: new Map(mine.map((c) => [c.task, c])),
       aggregate: aggregateTasks(mine.map((c) => c.score)),
       vsFull: null as PairedTest | null,

@@ -3,9 +3,8 @@
 // sweep lets a task × method choose its learning rate at last, the protocol goes on with the
 // chosen rate's other seeds, as the runner would have.
 import type { RunRecord } from '../../shared/types';
-import type { Comparison } from '../comparison/config';
-import { chooseRate, seedRuns, type PlannedRun } from '../comparison/protocol';
-import { preflight, runInWorker, type RunnerEvents } from '../comparison/runner';
+import { cellKey, chooseRate, seedRuns, type Cell, type PlannedRun } from '../comparison/protocol';
+import { preflight, runInWorker, storedComparison, type RunnerEvents } from '../comparison/runner';
 import { makePool, workerCount } from '../comparison/workers';
 import { taskName } from '../engine/data/tasks';
 import type { Store } from '../store/store';
@@ -29,15 +28,15 @@ export function retryableRuns(store: Store, experimentId: number): RunRecord[] {
 export async function retryRuns(store: Store, experimentId: number, runIds: number[], o: RetryOptions): Promise<{ failed: number; runs: number }> {
   const experiment = store.getExperiment(experimentId);
   if (!experiment) throw new Error(`experiment ${experimentId} does not exist`);
-  const c = experiment.config as Comparison;
-  const { cells } = preflight(c, c.model);
+  const c = storedComparison(experiment.config);
+  const { cells } = preflight(c);
   const old = runIds.map((id) => store.getRun(id)).filter((r): r is RunRecord => r !== null && r.experimentId === experimentId);
   const planned: { id: number; run: PlannedRun }[] = [];
   const pool = makePool(workerCount(c.workers, c.backend, old.length));
   let failed = 0;
   const runAll = (runs: { run: PlannedRun; retryOf: number | null }[]) => {
     const mine = runs.map(({ run, retryOf }) => {
-      const id = store.createRun(experimentId, run.spec, run.role);
+      const id = store.createRun(experimentId, run.spec, run.role, run.model);
       if (retryOf !== null) store.queue.linkAttempt(id, retryOf, o.itemId);
       return { id, run };
     });
@@ -50,21 +49,22 @@ export async function retryRuns(store: Store, experimentId: number, runIds: numb
       return outcome;
     })));
   };
-  const cellOf = (r: RunRecord) => cells.find((cell) => taskName(cell.task) === r.task && cell.method === r.method);
+  const keyOf = (cell: Cell) => cellKey(cell.model.name, taskName(cell.task), cell.method);
+  const cellOf = (r: RunRecord) => cells.find((cell) => keyOf(cell) === cellKey(r.model, r.task, r.method));
   await runAll(old.flatMap((r) => {
     const cell = cellOf(r);
-    return cell ? [{ run: { spec: r.spec, task: cell.task, role: r.role }, retryOf: r.id }] : [];
+    return cell ? [{ run: { spec: r.spec, task: cell.task, role: r.role, model: r.model }, retryOf: r.id }] : [];
   }));
   // A cell whose sweep had failed entirely can choose its rate now, and train the other seeds.
-  const swept = new Set(old.filter((r) => r.role === 'sweep').map((r) => `${r.task}\u0000${r.method}`));
-  const chosen = new Set(store.lrChoices(experimentId).map((l) => `${l.task}\u0000${l.method}`));
-  await Promise.all(cells.filter((cell) => swept.has(`${taskName(cell.task)}\u0000${cell.method}`) && !chosen.has(`${taskName(cell.task)}\u0000${cell.method}`)).map(async (cell) => {
-    const sweep = store.listRuns({ experimentId }).filter((r) => r.role === 'sweep' && r.task === taskName(cell.task) && r.method === cell.method);
+  const swept = new Set(old.filter((r) => r.role === 'sweep').map((r) => cellKey(r.model, r.task, r.method)));
+  const chosen = new Set(store.lrChoices(experimentId).map((l) => cellKey(l.model, l.task, l.method)));
+  await Promise.all(cells.filter((cell) => swept.has(keyOf(cell)) && !chosen.has(keyOf(cell))).map(async (cell) => {
+    const sweep = store.listRuns({ experimentId }).filter((r) => r.role === 'sweep' && cellKey(r.model, r.task, r.method) === keyOf(cell));
     const choice = chooseRate(sweep.map((r) => ({ learningRate: r.learningRate, validationScore: r.status === 'done' ? (r.result?.validationScore ?? null) : null })));
     if (!choice) return;
-    store.setLrChoice(experimentId, { task: taskName(cell.task), method: cell.method, ...choice, candidates: cell.learningRates.length });
-    o.events?.chosen?.(taskName(cell.task), cell.method, choice.learningRate);
-    await runAll(seedRuns(c, cell, c.model, choice.learningRate).map((run) => ({ run, retryOf: null })));
+    store.setLrChoice(experimentId, { model: cell.model.name, task: taskName(cell.task), method: cell.method, ...choice, candidates: cell.learningRates.length });
+    o.events?.chosen?.(taskName(cell.task), cell.method, choice.learningRate, cell.model.name);
+    await runAll(seedRuns(c, cell, choice.learningRate).map((run) => ({ run, retryOf: null })));
   }));
   const retried = store.queue.retriedRuns(experimentId);
   const current = store.listRuns({ experimentId }).filter((r) => !retried.has(r.id));

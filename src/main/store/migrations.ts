@@ -154,6 +154,40 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    // Several models in one experiment: the model's name on each run and on each learning-rate
+    // choice (now one per model, task and method). Rows stored before take the name of their
+    // model folder (the last part of the run spec's modelDir, or of the experiment's model).
+    version: 6,
+    up: `
+      ALTER TABLE runs ADD COLUMN model TEXT NOT NULL DEFAULT '';
+      UPDATE runs SET model = COALESCE((
+        SELECT replace(p, rtrim(p, replace(p, '/', '')), '')
+        FROM (SELECT replace(json_extract(runs.spec, '$.modelDir'), '\\', '/') AS p)
+      ), '');
+      CREATE TABLE lr_choices_v6 (
+        experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+        model TEXT NOT NULL,
+        task TEXT NOT NULL,
+        method TEXT NOT NULL,
+        learning_rate REAL NOT NULL,
+        validation_score REAL NOT NULL,
+        candidates INTEGER NOT NULL,
+        chosen_at TEXT NOT NULL,
+        PRIMARY KEY (experiment_id, model, task, method)
+      );
+      INSERT INTO lr_choices_v6 SELECT l.experiment_id, COALESCE(
+          (SELECT r.model FROM runs r WHERE r.experiment_id = l.experiment_id AND r.task = l.task AND r.method = l.method ORDER BY r.id LIMIT 1),
+          (SELECT replace(p, rtrim(p, replace(p, '/', '')), '')
+           FROM (SELECT replace(json_extract(e.config, '$.model'), '\\', '/') AS p FROM experiments e WHERE e.id = l.experiment_id)),
+          ''),
+        l.task, l.method, l.learning_rate, l.validation_score, l.candidates, l.chosen_at
+        FROM lr_choices l;
+      DROP TABLE lr_choices;
+      ALTER TABLE lr_choices_v6 RENAME TO lr_choices;
+      CREATE INDEX runs_by_model ON runs (experiment_id, model);
+    `,
+  },
 ];
 
 export function latestVersion(migrations: readonly Migration[] = MIGRATIONS): number {

@@ -94,6 +94,7 @@ function to_run(row: Row): RunRecord {
   return {
     id: Number(row.id),
     experimentId: Number(row.experiment_id),
+    model: String(row.model ?? ''),
     task: String(row.task),
     method: String(row.method),
     learningRate: Number(row.learning_rate),
@@ -213,13 +214,16 @@ export class Store {
 
   // -- runs -------------------------------------------------------------------------------
 
-  /** A queued run; `role` says whether it sweeps the learning rate or repeats the chosen one on another seed. */
-  createRun(experimentId: number, spec: RunSpec, role: RunRole = 'seed'): number {
+  /**
+   * A queued run; `role` says whether it sweeps the learning rate or repeats the chosen one on
+   * another seed; `model` is the model's name in its experiment (by default its folder's name).
+   */
+  createRun(experimentId: number, spec: RunSpec, role: RunRole = 'seed', model: string = path.basename(spec.modelDir ?? '')): number {
     const insert = this.sql(`
-      INSERT INTO runs (experiment_id, task, method, learning_rate, seed, role, spec, status, created_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?)`);
+      INSERT INTO runs (experiment_id, model, task, method, learning_rate, seed, role, spec, status, created_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?)`);
     const info = explain_fk(`experiment ${experimentId}`, () =>
-      insert.run(experimentId, spec.task, spec.method, spec.learningRate, spec.seed, role, JSON.stringify(spec), now()),
+      insert.run(experimentId, model, spec.task, spec.method, spec.learningRate, spec.seed, role, JSON.stringify(spec), now()),
     );
     return Number(info.lastInsertRowid);
   }
@@ -315,19 +319,20 @@ export class Store {
 
   // -- learning-rate choices ---------------------------------------------------------------
 
-  /** Records the learning rate the sweep chose for a task and method (once per experiment). */
+  /** Records the learning rate the sweep chose for a model, task and method (once per experiment). */
   setLrChoice(experimentId: number, choice: Omit<LrChoice, 'chosenAt'>): void {
     const insert = this.sql(`
-      INSERT INTO lr_choices (experiment_id, task, method, learning_rate, validation_score, candidates, chosen_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?)`);
+      INSERT INTO lr_choices (experiment_id, model, task, method, learning_rate, validation_score, candidates, chosen_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
     explain_fk(`experiment ${experimentId}`, () =>
-      insert.run(experimentId, choice.task, choice.method, choice.learningRate, choice.validationScore, choice.candidates, now()),
+      insert.run(experimentId, choice.model, choice.task, choice.method, choice.learningRate, choice.validationScore, choice.candidates, now()),
     );
   }
 
   lrChoices(experimentId: number): LrChoice[] {
-    const rows = this.sql('SELECT * FROM lr_choices WHERE experiment_id = ? ORDER BY task, method').all(experimentId) as Row[];
+    const rows = this.sql('SELECT * FROM lr_choices WHERE experiment_id = ? ORDER BY model, task, method').all(experimentId) as Row[];
     return rows.map((r) => ({
+      model: String(r.model),
       task: String(r.task), method: String(r.method), learningRate: Number(r.learning_rate),
       validationScore: Number(r.validation_score), candidates: Number(r.candidates), chosenAt: String(r.chosen_at),
     }));
