@@ -86,24 +86,26 @@ test('create a comparison, watch it live, read the results', async () => {
   const methodIds = await page.locator('input[name^="method-"]').evaluateAll((els) => els.map((e) => e.getAttribute('name')));
   assert.ok(methodIds.includes('method-lora_qv') && methodIds.includes('method-ln_tuning'), `methods shown: ${methodIds}`);
   assert.equal(await page.locator('input[name="lora_qv.r"]').inputValue(), '8', 'lora_qv.r defaults to the registry value');
-  await page.fill('input[name="model"]', dir); // a folder, but no checkpoint in it
-  await page.locator('input[name="model"]').dispatchEvent('change');
+  await page.fill('input[name="addModel"]', dir); // a folder, but no checkpoint in it
+  await page.getByRole('button', { name: 'Add folder' }).click();
+  await page.locator('[data-field="addModel"]').getByText('no config.json').waitFor();
   await page.fill('input[name="learningRates"]', '1e-2, fast');
   await page.fill('input[name="seeds"]', '0, 0');
   await page.getByRole('button', { name: 'Start comparison' }).click();
   await fieldError('learningRates').getByText('"fast" is not a number').waitFor();
   await fieldError('seeds').getByText('a value appears twice').waitFor();
   await fieldError('name').waitFor();
-  await page.locator('[data-field="model"]').getByText('config.json').waitFor();
   await shot('2b-new-comparison-errors-bottom');
   await scrollContent(0);
   await shot('2a-new-comparison-errors-top');
 
   // Fixed values, but a LoRA rank the method refuses: main refuses it, next to the field.
   await page.fill('input[name="name"]', 'tiny study');
-  await page.fill('input[name="model"]', ws.modelDir);
-  await page.locator('input[name="model"]').dispatchEvent('change');
-  await page.locator('[data-field="model"]').getByText('T5: 2+2 layers').waitFor();
+  await page.fill('input[name="addModel"]', ws.modelDir);
+  await page.getByRole('button', { name: 'Add folder' }).click();
+  await page.locator('[data-model="model"]').getByText('T5: 2+2 layers').waitFor();
+  assert.ok(await page.locator('input[name="model-model"]').isChecked(), 'an added folder is ticked');
+  await page.uncheck('input[name="model-default"]');
   await page.uncheck('input[name="task-spam_assassin"]');
   await page.getByRole('button', { name: 'Add a JSONL task' }).click();
   await page.fill('input[name="jsonl-name-0"]', 'colours');

@@ -69,7 +69,7 @@ test('explorer: sort, group, filter, overlay and export', async () => {
   await page.goto(bridge.url);
   await tab('Explorer');
   await table().waitFor();
-  assert.equal(await bodyRows().count(), 15, 'one row per experiment, task and method');
+  assert.equal(await bodyRows().count(), 18, 'one row per experiment, model, task and method');
 
   // Sort by score: ascending, then descending on a second click.
   const scores = async () => (await column(5)).map((s) => Number(s.split(' ')[0]));
@@ -81,6 +81,11 @@ test('explorer: sort, group, filter, overlay and export', async () => {
   const down = await scores();
   assert.deepEqual(down, [...up].reverse());
   assert.equal(await table().locator('th[aria-sort="descending"]').count(), 1);
+
+  // Group by model: one heading row per model, the two-model experiment's rows under each of its models.
+  await page.selectOption('select[name="groupBy"]', 'model');
+  assert.deepEqual(await table().locator('tr.group').allInnerTexts(), ['t5-base · 3', 't5-large · 3', 't5-small · 12']);
+  await shot('explorer-by-model-light');
 
   // Group by method: one heading row per method.
   await page.selectOption('select[name="groupBy"]', 'method');
@@ -104,7 +109,7 @@ test('explorer: sort, group, filter, overlay and export', async () => {
   await shot('explorer-filtered-out-light');
   await page.getByRole('button', { name: 'Clear the budget' }).click();
   await page.fill('input[name="minRate"]', '1200');
-  await page.waitForFunction(`document.querySelectorAll('[data-testid="explore-table"] tbody tr:not(.group)').length < 15`);
+  await page.waitForFunction(`document.querySelectorAll('[data-testid="explore-table"] tbody tr:not(.group)').length < 18`);
   const kept = await column(2);
   assert.ok(kept.length > 0 && kept.every((m) => ['lora_qv', 'ia3', 'prompt_tuning', 'ln_tuning'].includes(m)), `kept ${kept}`);
   await page.fill('input[name="minRate"]', 'fast');
@@ -118,7 +123,7 @@ test('explorer: sort, group, filter, overlay and export', async () => {
   assert.match(await exportAs('CSV', exports), /Saved .*table5\.csv/);
   const csv = readFileSync(path.join(exports, 'table5.csv'), 'utf8').split('\n');
   assert.equal(csv[0], 'model,task,method,score %,trainable,trainable %,storage,peak memory,train tok/s,train % of full,infer % of full,merged tok/s');
-  assert.equal(csv.length, 16);
+  assert.equal(csv.length, 19);
   assert.match(await exportAs('Markdown', exports), /table5\.md/);
   assert.match(readFileSync(path.join(exports, 'table5.md'), 'utf8'), /^\*\*Table 5: efficiency\*\*\n\n\| model \| task \|/);
   assert.match(await exportAs('LaTeX', exports), /table5\.tex/);
@@ -144,9 +149,12 @@ test('builder: an empty experiment is refused, a real one is estimated before it
   await page.locator('input[name="method-full"]').waitFor();
   for (const box of await page.locator('input[name^="method-"]').all()) await box.uncheck();
   await page.getByRole('button', { name: 'Estimate' }).click();
-  await page.getByText('The experiment is empty: choose at least one task and one method').waitFor();
+  await page.getByText('The experiment is empty: choose at least one model, one task and one method').waitFor();
 
-  await page.fill('input[name="model"]', ws.modelDir);
+  await page.fill('input[name="addModel"]', ws.modelDir);
+  await page.getByRole('button', { name: 'Add folder' }).click();
+  await page.locator('[data-model="model"]').getByText('T5: 2+2 layers').waitFor();
+  await page.uncheck('input[name="model-default"]');
   await page.uncheck('input[name="task-spam_assassin"]');
   await page.getByRole('button', { name: 'Add a JSONL task' }).click();
   await page.fill('input[name="jsonl-name-0"]', 'colours');
@@ -159,8 +167,8 @@ test('builder: an empty experiment is refused, a real one is estimated before it
   for (const [key, value] of Object.entries(budget)) await page.fill(`input[name="budget.${key}"]`, String(value));
   await page.getByRole('button', { name: 'Estimate' }).click();
   const panel = page.getByTestId('plan-estimate');
-  await panel.getByText('6 runs').waitFor();
-  assert.equal(await panel.locator('tbody tr').count(), 2);
+  await panel.getByTestId('estimate-total').getByText('6 runs').waitFor();
+  assert.equal(await panel.locator('tbody tr:not(.model)').count(), 2);
   await panel.scrollIntoViewIfNeeded();
   await shot('builder-estimate-light');
   assert.deepEqual(consoleErrors, []);

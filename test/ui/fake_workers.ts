@@ -16,16 +16,16 @@ const ENV = {
 
 /** Workers that start at once and end only when the test says so. */
 export class FakeWorkers {
-  readonly live: { callbacks: WorkerCallbacks; start: StartMessage; killed: boolean }[] = [];
+  readonly live: { callbacks: WorkerCallbacks; start: StartMessage; killed: boolean; ordinal: number }[] = [];
   started = 0;
   readonly launcher: WorkerLauncher = (callbacks) => {
-    const worker = { callbacks, start: null as unknown as StartMessage, killed: false };
+    const worker = { callbacks, start: null as unknown as StartMessage, killed: false, ordinal: 0 };
     return {
       pid: undefined,
       send: (msg) => {
         worker.start = msg;
+        worker.ordinal = this.started++;
         this.live.push(worker);
-        this.started++;
         callbacks.message({ type: 'started', env: ENV });
       },
       kill: () => {
@@ -35,6 +35,27 @@ export class FakeWorkers {
       },
     };
   };
+
+  /** Reports update `step` of every live worker: loss, throughput and memory, as a training worker does. */
+  step(step: number): void {
+    for (const w of this.live) {
+      const time = Date.now();
+      // Each run its own curve: a different start and pace by the order it started in.
+      const i = w.ordinal;
+      const loss = (3 + 0.2 * i) / (1 + (0.25 + 0.05 * (i % 4)) * step);
+      w.callbacks.message({
+        type: 'metrics', points: [
+          { step, name: 'loss', value: loss, time }, { step, name: 'tokens_per_sec', value: 400 + 15 * i, time },
+          { step, name: 'tensor_bytes', value: 1e6 * (1 + i), time }, { step, name: 'rss_bytes', value: 2e8 + 1e7 * i, time },
+        ],
+      });
+    }
+  }
+
+  /** Ends the first `n` live workers (the ones started first), done. */
+  endFirst(n: number): void {
+    for (const w of this.live.splice(0, n)) w.callbacks.message({ type: 'done', result: { ...RESULT } });
+  }
 
   /** Ends every live worker: done, or failed when `fail` picks it. */
   endAll(fail: (seed: number) => boolean = () => false): void {

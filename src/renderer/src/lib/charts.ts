@@ -1,5 +1,6 @@
 // Live metric charts: one Chart.js chart per panel, one line per run (and per series), fed
-// with new points as they arrive and redrawn in place with update('none').
+// with new points as they arrive and redrawn in place with update('none'). Lines of runs in
+// flight are drawn solid; lines of runs that finished stay, faded and marked, until hidden.
 
 import {
   Chart, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip, type ChartDataset,
@@ -31,10 +32,31 @@ const COLOURS = ['#2f6fdb', '#d9480f', '#2b8a3e', '#9c36b5', '#e67700', '#0b7285
 
 type Point = { x: number; y: number };
 
+/** How a run's line is drawn: in flight, finished (marked by how it ended), or not at all (queued, cleared). */
+export type LineState = 'running' | 'done' | 'failed' | 'interrupted' | 'hidden';
+
+export interface ChartRun {
+  id: number;
+  label: string;
+  state: LineState;
+}
+
+const MARK: Record<LineState, string> = { running: '', done: ' ✓ done', failed: ' ✗ failed', interrupted: ' ⏸ interrupted', hidden: '' };
+
+/** '#2f6fdb' at `alpha` as rgba(), for the faded lines of finished runs. */
+function faded(hex: string, alpha: number): string {
+  const n = Number.parseInt(hex.slice(1), 16);
+  return `rgba(${n >> 16}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;
+}
+
 export class LiveChart {
   private readonly chart: Chart<'line', Point[]>;
-  /** `${runId}/${metric}` → dataset. */
+  /** `${runId}/${metric}` → dataset. Every run gets its datasets when listed, so no point is lost before it shows. */
   private readonly datasets = new Map<string, ChartDataset<'line', Point[]>>();
+  /** Run id → colour index, in the order runs were first listed (a line keeps its colour). */
+  private readonly colours = new Map<number, number>();
+  /** Run id → how its line is drawn now. */
+  private states = new Map<number, LineState>();
 
   constructor(canvas: HTMLCanvasElement, private readonly spec: PanelSpec) {
     this.chart = new Chart<'line', Point[]>(canvas, {
@@ -46,7 +68,12 @@ export class LiveChart {
         parsing: false,
         normalized: true,
         interaction: { mode: 'nearest', axis: 'x', intersect: false },
-        plugins: { legend: { position: 'bottom', labels: { boxWidth: 12, font: { size: 11 } } } },
+        plugins: {
+          legend: {
+            position: 'bottom',
+            labels: { boxWidth: 12, font: { size: 11 }, filter: (item, data) => !data.datasets[item.datasetIndex ?? 0]?.hidden },
+          },
+        },
         scales: {
           x: { type: 'linear', title: { display: true, text: 'step' } },
           y: { type: 'linear', ticks: { callback: (v) => spec.tick(Number(v)) } },
@@ -55,23 +82,35 @@ export class LiveChart {
     });
   }
 
-  /** One line per run and series, labelled; points already shown are kept. */
-  setRuns(runs: { id: number; label: string }[]): void {
+  /**
+   * One line per run and series, labelled and styled by its state; lines, colours and points
+   * already there are kept, and the chart is redrawn in place.
+   */
+  setRuns(runs: ChartRun[]): void {
     const keep = new Set<string>();
-    runs.forEach((run, i) => {
+    this.states = new Map(runs.map((r) => [r.id, r.state]));
+    for (const run of runs) {
+      if (!this.colours.has(run.id)) this.colours.set(run.id, this.colours.size);
+      const colour = COLOURS[this.colours.get(run.id)! % COLOURS.length];
       for (const s of this.spec.series) {
         const key = `${run.id}/${s.name}`;
         keep.add(key);
-        if (this.datasets.has(key)) continue;
-        const colour = COLOURS[i % COLOURS.length];
-        const dataset: ChartDataset<'line', Point[]> = {
-          label: `${run.label}${s.suffix}`, data: [], borderColor: colour, backgroundColor: colour,
-          borderWidth: 1.5, pointRadius: 0, borderDash: s.dash ?? [],
-        };
-        this.datasets.set(key, dataset);
-        this.chart.data.datasets.push(dataset);
+        let dataset = this.datasets.get(key);
+        if (!dataset) {
+          dataset = { label: '', data: [], pointRadius: 0, borderDash: s.dash ?? [] };
+          this.datasets.set(key, dataset);
+          this.chart.data.datasets.push(dataset);
+        }
+        const finished = run.state !== 'running' && run.state !== 'hidden';
+        Object.assign(dataset, {
+          label: `${run.label}${s.suffix}${MARK[run.state]}`,
+          hidden: run.state === 'hidden',
+          borderColor: finished ? faded(colour, 0.55) : colour,
+          backgroundColor: finished ? faded(colour, 0.55) : colour,
+          borderWidth: finished ? 1.25 : 2,
+        });
       }
-    });
+    }
     this.chart.data.datasets = this.chart.data.datasets.filter((d) => [...keep].some((k) => this.datasets.get(k) === d));
     for (const key of [...this.datasets.keys()]) if (!keep.has(key)) this.datasets.delete(key);
     this.chart.update('none');
@@ -90,9 +129,20 @@ export class LiveChart {
     if (changed) this.chart.update('none');
   }
 
-  /** How many points the panel holds (the browser test reads it). */
+  /** How many points the panel draws (the browser test reads it). */
   pointCount(): number {
-    return this.chart.data.datasets.reduce((n, d) => n + d.data.length, 0);
+    return this.chart.data.datasets.reduce((n, d) => n + (d.hidden ? 0 : d.data.length), 0);
+  }
+
+  /** Lines drawn: of runs in flight, and of finished runs kept on the chart. */
+  lineCount(): { running: number; finished: number } {
+    const states = [...this.states.values()];
+    return { running: states.filter((s) => s === 'running').length, finished: states.filter((s) => s !== 'running' && s !== 'hidden').length };
+  }
+
+  /** Chart.js's id of this chart: the same for the page's life, since the chart is updated, never made again. */
+  get id(): string {
+    return String(this.chart.id);
   }
 
   destroy(): void {

@@ -21,9 +21,9 @@ export function withinBudget(rows: ExploreRow[], b: Budget): ExploreRow[] {
   return rows.filter((r) => (b.maxPeakBytes === null || peakOf(r) <= b.maxPeakBytes) && (b.minTrainRate === null || r.trainTokensPerSec >= b.minTrainRate));
 }
 
-/** The same experiment and task's full fine-tuning row, the study's reference point. */
+/** The same experiment, model and task's full fine-tuning row, the study's reference point. */
 export function fullOf(rows: ExploreRow[], r: ExploreRow): ExploreRow | undefined {
-  return rows.find((x) => x.experimentId === r.experimentId && x.task === r.task && x.method === 'full');
+  return rows.find((x) => x.experimentId === r.experimentId && x.model === r.model && x.task === r.task && x.method === 'full');
 }
 
 export interface Column {

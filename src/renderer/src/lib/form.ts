@@ -4,7 +4,7 @@
 import {
   checkComparisonRequest, type ComparisonRequest, type FieldErrors, type OptionValue, type TaskChoice,
 } from '../../../shared/comparison_request';
-import type { AppInfo, MethodInfo } from '../../../shared/ipc';
+import type { AppInfo, MethodInfo, ModelEntry } from '../../../shared/ipc';
 
 export interface MethodField {
   id: string;
@@ -15,7 +15,8 @@ export interface MethodField {
 
 export interface FormValues {
   name: string;
-  model: string;
+  /** Ticked models: built-in names, else folders (see modelKey). */
+  models: string[];
   builtinTasks: Record<string, boolean>;
   jsonlTasks: { name: string; folder: string }[];
   methods: MethodField[];
@@ -27,7 +28,7 @@ export interface FormValues {
 export function initialForm(info: AppInfo, methods: MethodInfo[]): FormValues {
   return {
     name: '',
-    model: info.defaultModelDir ?? '',
+    models: [],
     builtinTasks: Object.fromEntries(info.builtinTasks.map((t, i) => [t, i === 0])),
     jsonlTasks: [],
     methods: methods.map((m) => ({
@@ -66,10 +67,39 @@ export function toRequest(form: FormValues, methods: MethodInfo[]): { request: C
   }
   const learningRates = numberList(form.learningRates, 'learningRates', errors);
   const seeds = numberList(form.seeds, 'seeds', errors);
-  const raw = { name: form.name.trim(), model: form.model.trim(), tasks, methods: chosen, learningRates, seeds, budget };
+  const raw = { name: form.name.trim(), models: form.models, tasks, methods: chosen, learningRates, seeds, budget };
   const checked = checkComparisonRequest(raw);
   const all = { ...checked.errors, ...errors };
   return Object.keys(all).length ? { request: null, errors: all } : checked;
+}
+
+/** What the request names a picked model by: a built-in by its name, any other by its folder. */
+export function modelKey(entry: ModelEntry): string {
+  return entry.source === 'builtin' ? entry.name : entry.path;
+}
+
+export interface MatrixSize {
+  models: number;
+  tasks: number;
+  methods: number;
+  rates: number;
+  seeds: number;
+  /** Runs of the protocol: per cell the sweep on the first seed, then the chosen rate on the others (every seed when one rate). */
+  runs: number;
+}
+
+/** The matrix models × tasks × methods × rates × seeds of the form as typed (unreadable lists count as empty). */
+export function matrixSize(form: FormValues): MatrixSize {
+  const count = (text: string) => text.split(/[\s,]+/).filter(Boolean).filter((t) => Number.isFinite(Number(t))).length;
+  const size = {
+    models: form.models.length,
+    tasks: Object.values(form.builtinTasks).filter(Boolean).length + form.jsonlTasks.length,
+    methods: form.methods.filter((m) => m.chosen).length,
+    rates: count(form.learningRates),
+    seeds: count(form.seeds),
+  };
+  const perCell = size.rates === 0 || size.seeds === 0 ? 0 : size.rates === 1 ? size.seeds : size.rates + size.seeds - 1;
+  return { ...size, runs: size.models * size.tasks * size.methods * perCell };
 }
 
 /** "1e-3, 1e-4" → [0.001, 0.0001]; an unreadable entry is a field error. */

@@ -14,10 +14,12 @@ export function peakMemory(result: RunResult): PeakMemory {
   return { bytes: result.peakTensorBytes, source: 'TF.js tensor memory (no GPU)' };
 }
 
-/** Runs grouped the way the study's tables read: task, then method, then lr, then seed. */
+/** Runs grouped the way the study's tables read: model (in the experiment's order), task, method, lr, seed. */
 export function sortRuns(runs: RunRecord[]): RunRecord[] {
+  const models = [...new Set(runs.map((r) => r.model))];
   return [...runs].sort(
     (a, b) =>
+      models.indexOf(a.model) - models.indexOf(b.model) ||
       a.task.localeCompare(b.task) ||
       a.method.localeCompare(b.method) ||
       b.learningRate - a.learningRate ||
