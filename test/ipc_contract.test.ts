@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { formField } from '../src/main/comparisons';
+import { requestModels } from '../src/shared/comparison_request';
 import { checkModel, handleInvoke, isOwnRenderer, listMethods, makeHandlers, type HandlerDeps } from '../src/main/handlers';
 import { METHODS } from '../src/main/engine/peft/registry';
 import { Store } from '../src/main/store/store';
@@ -108,6 +109,14 @@ describe('comparison:start', () => {
     assert.deepEqual(VALIDATORS['comparison:start'](REQUEST), REQUEST);
   });
 
+  test('a request queued before several models were allowed (one `model`) reads as a list of one', () => {
+    const { models: _models, ...rest } = REQUEST;
+    assert.deepEqual(VALIDATORS['comparison:start']({ ...rest, model: '/models/t5-small' }), REQUEST);
+    assert.deepEqual(requestModels({ ...rest, model: '/models/t5-base' } as never), ['/models/t5-base']);
+    assert.throws(() => VALIDATORS['comparison:start']({ ...REQUEST, model: '/models/t5-small' }), /field 'models': give the models as 'models' only/);
+    assert.throws(() => VALIDATORS['comparison:start']({ ...REQUEST, models: ['/a', '/a'] }), /field 'models': a model appears twice/);
+  });
+
   test("the config parser's and methods' errors map to form fields", () => {
     assert.equal(formField('budget.micro_batch must be an integer ≥ 1, got 0'), 'budget.micro_batch');
     assert.equal(formField('lora_qv.r must be a positive integer, got 0'), 'methods.lora_qv.r');
@@ -115,6 +124,9 @@ describe('comparison:start', () => {
     assert.equal(formField('methods[0]: unknown method "x"; available: full'), 'methods');
     assert.equal(formField('task colours: the test split is empty'), 'tasks');
     assert.equal(formField('learning_rates[0] is out of range: 5'), 'learningRates');
+    assert.equal(formField('models[1]: no model "x": /x does not exist'), 'models[1]');
+    assert.equal(formField('models: "x" appears twice; list each model once'), 'models');
+    assert.equal(formField('model "t5": model folder /t5 does not exist'), 'models');
     assert.equal(formField('something else'), null);
   });
 });

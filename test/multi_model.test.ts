@@ -1,6 +1,7 @@
 // One experiment over two models, end to end on tiny checkpoints: the matrix models × tasks ×
 // methods × rates × seeds planned and trained by real workers, the model kept on every run and
-// learning-rate choice, a run killed and resumed, and the reports with one block per model.
+// learning-rate choice, a run killed and resumed, and the reports with one block per model; the
+// built-in models as the picker lists them and as a comparison builds them.
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
@@ -8,6 +9,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { storedReport, referenceTable } from '../src/main/cli/report';
 import { parseComparison } from '../src/main/comparison/config';
+import { builtinEntries, builtinFolder, resolveBuiltins, unbuilt } from '../src/main/comparison/models';
 import { publishedTable5 } from '../src/main/comparison/reference';
 import { resumeExperiment, runComparison } from '../src/main/comparison/runner';
 import { initBackend } from '../src/main/engine/backend';
@@ -135,3 +137,19 @@ function count(xs: string[]): Record<string, number> {
   for (const x of xs) out[x] = (out[x] ?? 0) + 1;
   return out;
 }
+
+test('built-in models: listed for the picker before they are built, built on first use under the workbench home', () => {
+  const home = mkdtempSync(path.join(os.tmpdir(), 'peft-builtins-'));
+  const [pretrained, twin] = builtinEntries(home);
+  assert.equal(pretrained.name, 'default');
+  assert.equal(pretrained.problem, null);
+  assert.equal(twin.name, 'default-untrained');
+  assert.match(twin.summary ?? '', /built when a comparison first uses it/);
+  assert.equal(twin.params, pretrained.params, 'the twin has the default model\'s architecture');
+  assert.deepEqual(unbuilt([{ name: 'default-untrained', path: 'default-untrained' }], home), ['default-untrained']);
+  const [resolved] = resolveBuiltins([{ name: 'default-untrained', path: 'default-untrained' }], home);
+  assert.equal(resolved.path, builtinFolder('default-untrained', home));
+  assert.equal(resolved.name, 'default-untrained');
+  assert.deepEqual(unbuilt([{ name: 'default-untrained', path: 'default-untrained' }], home), []);
+  assert.doesNotMatch(builtinEntries(home)[1].summary ?? '', /built when/);
+});
