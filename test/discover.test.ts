@@ -94,7 +94,9 @@ test('peft-bench models lists the cache, adds folders and refuses ones it cannot
   assert.equal(JSON.parse(added.out).path, folder);
   assert.deepEqual(JSON.parse(readFileSync(path.join(home, 'model-folders.json'), 'utf8')), [folder]);
   const listed = JSON.parse(cli('--json').out) as { name: string; source: string }[];
-  assert.deepEqual(listed.map((e) => [e.name, e.source]), [['google-bert/bert-base-uncased', 'hf-cache'], ['org/tiny-t5', 'hf-cache'], ['mine', 'folder']]);
+  assert.deepEqual(listed.map((e) => [e.name, e.source]), [
+    ['default', 'builtin'], ['default-untrained', 'builtin'], ['google-bert/bert-base-uncased', 'hf-cache'], ['org/tiny-t5', 'hf-cache'], ['mine', 'folder'],
+  ]);
   const empty = path.join(dir, 'empty');
   mkdirSync(empty);
   const refused = cli('--add', empty);

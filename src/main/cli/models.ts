@@ -1,11 +1,13 @@
-// `peft-bench models [--json] [--add DIR]`: the checkpoints in the Hugging Face cache and the
-// folders the user added, with architecture, parameters, size on disk and dtype.
+// `peft-bench models [--json] [--add DIR]`: the built-in models, the checkpoints in the Hugging
+// Face cache and the folders the user added, with architecture, parameters, size on disk and
+// dtype: what a comparison's `models:` can name, and what the app's model picker lists.
 import path from 'node:path';
+import { builtinEntries } from '../comparison/models';
 import { addFolder, hfCacheDir, listModels, type ModelEntry } from '../engine/models/discover';
 import { defaultDbPath } from '../store/store';
 
 export const MODELS_USAGE = `  peft-bench models [--add DIR] [--json]
-      the models of the Hugging Face cache ($HF_HOME/hub or ~/.cache/huggingface/hub) and added folders`;
+      the built-in models, the models of the Hugging Face cache ($HF_HOME/hub or ~/.cache/huggingface/hub) and added folders`;
 
 /** The folder where the added-folders list lives: beside the default database. */
 export const workbenchHome = (): string => path.dirname(defaultDbPath());
@@ -39,6 +41,6 @@ export function modelsCommand(opts: { json?: boolean; add?: string }): string {
     return `added ${entry.path}: ${entry.summary}`;
   }
   const cacheDir = hfCacheDir();
-  const entries = listModels({ home, cacheDir });
+  const entries = [...builtinEntries(home), ...listModels({ home, cacheDir })];
   return opts.json ? JSON.stringify(entries, null, 2) : modelsTable(entries, cacheDir);
 }
