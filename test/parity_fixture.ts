@@ -1,7 +1,8 @@
-// Parity fixtures of test/fixtures (gen_t5_fixture.py, gen_decoder_fixture.py): weights, config and reference outputs.
+// Parity fixtures of test/fixtures (gen_t5_fixture.py, gen_decoder_fixture.py, gen_encoder_fixture.py): weights, config and reference outputs.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDecoderConfig } from '../src/main/engine/models/decoder_config';
+import { parseEncoderConfig } from '../src/main/engine/models/encoder_config';
 import { readSafetensorsFile } from '../src/main/engine/safetensors';
 
 const FIXTURES = path.join(import.meta.dirname, 'fixtures');
@@ -34,6 +35,22 @@ export function readFixtureFolder<R>(name: string) {
   }
   const ref = JSON.parse(readFileSync(path.join(dir, 'reference.json'), 'utf8')) as R;
   return { dir, configJson, weights, shapes, names: file.tensors.map((t) => t.name), ref };
+}
+
+/** An encoder fixture: its folder (loaded by the engine's own loader, stray tensors and all), config and reference. */
+export interface EncoderReference {
+  rows: number[][];
+  labels: number[];
+  logits: Values;
+  loss: number;
+  grads: Record<string, Values>;
+}
+
+export function readEncoderFixture(name: string) {
+  const dir = path.join(FIXTURES, name);
+  const configJson = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+  const ref = JSON.parse(readFileSync(path.join(dir, 'reference.json'), 'utf8')) as EncoderReference;
+  return { dir, configJson, config: parseEncoderConfig(configJson, `${name}/config.json`), ref };
 }
 
 export function readDecoderFixture(name: string) {
