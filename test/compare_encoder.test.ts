@@ -55,7 +55,7 @@ test('peft-bench compare trains and scores a tiny BERT classifier on spam_assass
   const r = spawnSync(process.execPath, ['bin/peft-bench.mjs', 'compare', cfg, '--db', db], { encoding: 'utf8', env });
   assert.equal(r.status, 0, r.stderr);
   const runs = JSON.parse(spawnSync(process.execPath, ['bin/peft-bench.mjs', 'runs', '--db', db, '--json'], { encoding: 'utf8', env }).stdout) as {
-    method: string; status: string; result: Record<string, number>;
+    id: number; method: string; status: string; result: Record<string, number>;
   }[];
   assert.deepEqual(runs.map((x) => [x.method, x.status]), [['lora_qv', 'done'], ['bitfit', 'done']]);
   const D = CONFIG.hiddenSize, L = CONFIG.numLayers, F = CONFIG.intermediateSize;
@@ -69,6 +69,9 @@ test('peft-bench compare trains and scores a tiny BERT classifier on spam_assass
     assert.equal(Math.round(x.score * 8), x.score * 8);
   }
   assert.ok(runs[0].result.inferTokensPerSecMerged > 0, 'LoRA merges into the encoder');
+  const exported = spawnSync(process.execPath, ['bin/peft-bench.mjs', 'export', String(runs[0].id), '--adapter', '--out', path.join(dir, 'out'), '--db', db], { encoding: 'utf8', env });
+  assert.notEqual(exported.status, 0);
+  assert.match(exported.stderr, /export: bert classifiers cannot be exported yet/);
 });
 
 test('a generation task on an encoder is refused before anything runs, naming the task', () => {
