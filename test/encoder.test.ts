@@ -8,12 +8,11 @@ import { initBackend } from '../src/main/engine/backend';
 import { disposeBatch, makeBatch } from '../src/main/engine/data/batching';
 import { EncoderModel } from '../src/main/engine/models/encoder';
 import { parseEncoderConfig } from '../src/main/engine/models/encoder_config';
-import { encoderParamSpecs } from '../src/main/engine/models/encoder_params';
 import { loadWeights, openCheckpoint } from '../src/main/engine/models/load';
 import { mapSource } from '../src/main/engine/models/params';
 import type { EncoderConfig } from '../src/main/engine/models/types';
 import { relError, TINY_BERT, values } from './helpers';
-import { readEncoderFixture } from './parity_fixture';
+import { checkLossAndGrads, readEncoderFixture } from './parity_fixture';
 
 const TOLERANCE = 1e-4;
 
@@ -29,21 +28,10 @@ for (const name of ['bert_tiny', 'roberta_tiny']) {
     test('label logits of a padded batch, the loss and gradients equal the unpadded reference', () => {
       const model = loadWeights(fx.dir, fx.config) as EncoderModel;
       const batch = batchOf();
-      const linear = new Set(encoderParamSpecs(fx.config).filter((s) => s.linear).map((s) => s.name));
       try {
         const logits = tf.tidy(() => values(model.logits(batch, { training: false })).slice()); // (B, 1, N)
         assert.ok(relError(logits, fx.ref.logits.values) < TOLERANCE, `logits: relative error ${relError(logits, fx.ref.logits.values)}`);
-        const vars = Object.keys(fx.ref.grads).map((n) => model.params.get(n)!);
-        const { value, grads } = tf.variableGrads(() => model.loss(batch, { training: false }), vars);
-        assert.ok(Math.abs(value.dataSync()[0] - fx.ref.loss) / fx.ref.loss < TOLERANCE, `loss ${value.dataSync()[0]} vs ${fx.ref.loss}`);
-        for (const [n, expected] of Object.entries(fx.ref.grads)) {
-          const g = grads[model.params.get(n)!.name];
-          const layout = linear.has(n) ? tf.transpose(g) : g.clone(); // held (in, out), checkpointed (out, in)
-          const err = relError(values(layout), expected.values);
-          layout.dispose();
-          assert.ok(err < TOLERANCE, `${n}: gradient relative error ${err}`);
-        }
-        tf.dispose([value, ...Object.values(grads)]);
+        checkLossAndGrads(model, batch, fx.ref, TOLERANCE);
       } finally {
         disposeBatch(batch);
         model.dispose();

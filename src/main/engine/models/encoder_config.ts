@@ -1,6 +1,6 @@
 // Hugging Face `config.json` ⇄ EncoderConfig for BERT and RoBERTa: the one place where the
 // encoders' configuration is read or written. Defaults are transformers' BertConfig / RobertaConfig.
-import { ConfigReader, configObject, readTokenId, type Json } from './config_reader';
+import { ConfigReader, configObject, hfSizeFields, readTokenId, type Json } from './config_reader';
 import type { EncoderConfig } from './types';
 
 export const ENCODER_TYPES = ['bert', 'roberta'] as const;
@@ -75,13 +75,7 @@ export function encoderMaxPositions(c: EncoderConfig): number {
 export function encoderToHfConfig(c: EncoderConfig): Record<string, unknown> {
   const labels = Array.from({ length: c.numLabels }, (_, i) => `LABEL_${i}`);
   return {
-    architectures: [ARCHITECTURES[c.modelType]],
-    model_type: c.modelType,
-    vocab_size: c.vocabSize,
-    hidden_size: c.hiddenSize,
-    intermediate_size: c.intermediateSize,
-    num_hidden_layers: c.numLayers,
-    num_attention_heads: c.numHeads,
+    ...hfSizeFields(c, ARCHITECTURES[c.modelType]),
     max_position_embeddings: c.maxPositionEmbeddings,
     type_vocab_size: c.typeVocabSize,
     layer_norm_eps: c.layerNormEps,
