@@ -8,6 +8,8 @@ import { initBackend } from '../src/main/engine/backend';
 import { disposeBatch, makeBatch } from '../src/main/engine/data/batching';
 import { EncoderModel } from '../src/main/engine/models/encoder';
 import { parseEncoderConfig } from '../src/main/engine/models/encoder_config';
+import { describeModelFolder } from '../src/main/engine/models/discover';
+import { modelShape } from '../src/main/engine/models/families';
 import { loadWeights, openCheckpoint } from '../src/main/engine/models/load';
 import { mapSource } from '../src/main/engine/models/params';
 import type { EncoderConfig } from '../src/main/engine/models/types';
@@ -68,6 +70,11 @@ test('loading reads old names and skips what a classifier does not use', () => {
     checkpoint.close();
   }
   assert.equal(bert.config.numLabels, 3, 'from id2label');
+  const listed = describeModelFolder(bert.dir, 'bert_tiny', 'folder');
+  const shape = modelShape(bert.config);
+  assert.equal(listed.problem, null);
+  assert.equal(listed.params, shape.totalParams - (32 * 3 + 3), 'discovery counts the base model: the head is the task’s');
+  assert.match(listed.summary!, /^BERT: 2 layers, hidden 32, 4 heads, vocabulary 64$/);
   const roberta = readEncoderFixture('roberta_tiny');
   assert.equal(roberta.config.numLabels, 2, 'transformers’ default without id2label');
   assert.equal(roberta.config.layerNormEps, 1e-5);

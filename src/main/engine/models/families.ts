@@ -71,7 +71,7 @@ const ENCODER: Family<EncoderConfig> = {
   specs: encoderParamSpecs,
   shape: encoderShape,
   loadRules: encoderLoadRules,
-  describe: (c) => `${encoderLabel(c)}: ${c.numLayers} layers, hidden ${c.hiddenSize}, ${c.numHeads} heads, vocabulary ${c.vocabSize}, ${c.numLabels} labels`,
+  describe: (c) => `${encoderLabel(c)}: ${c.numLayers} layers, hidden ${c.hiddenSize}, ${c.numHeads} heads, vocabulary ${c.vocabSize}`,
   fromSource: (c, s, seed) => EncoderModel.fromSource(c, s, seed),
   random: (c, seed) => EncoderModel.random(c, seed),
 };
