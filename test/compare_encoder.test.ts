@@ -89,3 +89,19 @@ test('a soft prompt and inputs beyond the position table are refused with the fi
   // Prefix slots take no position: the same lengths are fine for prefix tuning.
   assert.doesNotThrow(() => preflight(comparison({ methods: [{ id: 'prefix_tuning', prefix_length: 10 }] }), modelDir));
 });
+
+test('the app’s cost estimate covers an encoder: counts with the head, activations of the input only', async () => {
+  const { estimatePlan } = await import('../src/main/plan_estimate');
+  const est = estimatePlan({
+    name: 'e', model: modelDir, tasks: [{ builtin: 'spam_assassin' }],
+    methods: [{ id: 'full', options: {} }, { id: 'lora_qv', options: { r: 2 } }], learningRates: [1e-2], seeds: [0],
+    budget: { steps: 4, micro_batch: 4, effective_batch: 4, max_input_tokens: 24 },
+  }, [], { name: 'test', memoryBytes: 2 ** 34 });
+  const [full, lora] = est.rows;
+  const D = CONFIG.hiddenSize, L = CONFIG.numLayers, F = CONFIG.intermediateSize;
+  assert.equal(lora.trainable, L * 2 * 2 * (D + D) + D * 2 + 2);
+  assert.equal(full.trainable, est.totalParams);
+  // weights + AdamW (3 × trainable) + 4 examples × (per layer: 24 tokens × (12D + 3F + 2·H·24)) + label logits, in float32
+  const activations = L * 24 * (12 * D + 3 * F + 2 * CONFIG.numHeads * 24) + 3 * 2;
+  assert.equal(lora.peakBytes, 4 * (est.totalParams + 3 * lora.trainable! + 4 * activations));
+});
