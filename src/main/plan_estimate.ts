@@ -88,6 +88,10 @@ function activationsPerExample(cfg: ModelConfig, tIn: number, tOut: number): num
     const { dModel: d, dFf: f, numHeads: h, numLayers: le, numDecoderLayers: ld, vocabSize: v } = cfg;
     return le * tIn * (12 * d + 3 * f + 2 * h * tIn) + ld * tOut * (18 * d + 3 * f + 2 * h * (tOut + tIn)) + 3 * tOut * v;
   }
+  if ('numLabels' in cfg) { // BERT / RoBERTa: the input only, scored by a label head
+    const { hiddenSize: d, intermediateSize: f, numHeads: h, numLayers: l, numLabels: n } = cfg;
+    return l * tIn * (12 * d + 3 * f + 2 * h * tIn) + 3 * n;
+  }
   // A decoder reads prompt and target as one sequence and scores every position.
   const { hiddenSize: d, intermediateSize: f, numHeads: h, numLayers: l, vocabSize: v } = cfg;
   const t = tIn + tOut;

@@ -7,7 +7,9 @@ import type { RunResult } from '../../shared/types';
 import type { TaskData } from '../engine/data/task';
 import { loadTask, taskName } from '../engine/data/tasks';
 import { sampleGpuMemory } from '../engine/measure/nvidia_smi';
+import { familyKind } from '../engine/models/families';
 import { checkModelFolder } from '../engine/models/load';
+import type { EncoderConfig, ModelConfig } from '../engine/models/types';
 import { checkpointDir } from '../engine/train/checkpoint';
 import type { Store } from '../store/store';
 import { forkLauncher, type WorkerLauncher } from '../worker/launch';
@@ -31,14 +33,26 @@ export interface RunnerEvents {
 
 /** Everything that can be checked without training, so bad input fails before the store is touched. */
 export function preflight(c: Comparison, modelDir: string): { cells: Cell[]; tasks: TaskData[] } {
-  checkModelFolder(modelDir);
+  const config = checkModelFolder(modelDir);
   const tasks = c.tasks.map((t) => loadTask(t));
   tasks.forEach((data, i) => {
     if (data.train.length < c.budget.micro_batch) {
       throw new Error(`task ${taskName(c.tasks[i])}: ${data.train.length} training examples is fewer than budget.micro_batch (${c.budget.micro_batch})`);
     }
+    checkHead(modelDir, config, data, i);
   });
   return { cells: planCells(c, modelDir, tasks), tasks };
+}
+
+/** An encoder's stored classifier must have the task's number of labels (a missing one is initialised per run). */
+function checkHead(modelDir: string, config: ModelConfig, data: TaskData, i: number): void {
+  const labels = data.labels?.length;
+  if (familyKind(config) !== 'encoder' || labels === undefined || labels === (config as EncoderConfig).numLabels) return;
+  try {
+    checkModelFolder(modelDir, { numLabels: labels });
+  } catch (err) {
+    throw new Error(`tasks[${i}]: ${data.name} has ${labels} labels, which the checkpoint's classifier does not fit: ${(err as Error).message}`);
+  }
 }
 
 interface RunnerOptions {

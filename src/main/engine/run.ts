@@ -4,16 +4,16 @@ import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { MetricPoint, RunResult, RunSpec } from '../../shared/types';
-import { encodeExamples, type EncodedExample } from './data/batching';
+import { encodeExamples, type EncodedExample, type IdLayout } from './data/batching';
 import { cachedEncode, tokenizerFingerprint } from './data/encode_cache';
 import { loadTask } from './data/tasks';
-import { referencesOf, type Example } from './data/task';
+import { referencesOf, type Example, type TaskData } from './data/task';
 import { FORMATTERS, familyOf } from './data/format';
 import type { TaskRef } from './data/tasks';
 import { evaluate } from './measure/evaluate';
 import { familyKind } from './models/families';
 import { loadModel } from './models/load';
-import type { Seq2SeqModel, TextTokenizer } from './models/types';
+import type { ModelConfig, Seq2SeqModel, TextTokenizer } from './models/types';
 import type { DeltaTensor } from './peft/method';
 import { getMethod } from './peft/registry';
 import { writeSafetensorsFile } from './safetensors';
@@ -44,29 +44,17 @@ export interface RunInput {
 export async function runOne({ spec, task: taskRef, artifactsDir, resume }: RunInput, events: RunEvents): Promise<RunResult> {
   events.progress({ phase: 'loading', step: 0, totalSteps: spec.steps });
   const task = loadTask(taskRef);
-  const { model, tokenizer, config } = loadModel(spec.modelDir);
+  // An encoder's head is sized by the task's labels and, where the checkpoint has none, seeded by the run.
+  const { model, tokenizer, config } = loadModel(spec.modelDir, { numLabels: task.labels?.length, seed: spec.seed });
   const method = getMethod(spec.method);
   const attached = method.attach(model, method.validate(spec.methodOptions, config), spec.seed);
   try {
-    const format = FORMATTERS[familyOf(config.modelType)];
-    const asText = (ex: Example) => {
-      const f = format(ex, task);
-      return { input: f.source, target: f.target };
-    };
-    const layout = familyKind(config) === 'decoder' ? 'causal' : 'seq2seq';
-    const enc = (split: Example[]) => encodeExamples(tokenizer, split.map(asText), spec.maxInputTokens, spec.maxTargetTokens, layout);
-    // The training split is the one worth caching: the evaluation sets are sampled and small.
-    const trainTexts = task.train.map(asText);
-    const trainSet = cachedEncode(
-      path.join(dataHome(), 'cache', 'encoded'),
-      { tokenizer: tokenizerFingerprint(spec.modelDir), maxInput: spec.maxInputTokens, maxTarget: spec.maxTargetTokens, layout },
-      trainTexts, () => encodeExamples(tokenizer, trainTexts, spec.maxInputTokens, spec.maxTargetTokens, layout),
-    );
+    const { enc, labels, trainSet } = taskEncoder(spec, task, tokenizer, config);
     const val = pick(task.validation, spec.evalExamples);
     const test = pick(task.test, spec.testExamples);
     const valSet = enc(val);
     const testSet = enc(test);
-    const evalOpts = { batchSize: spec.microBatch, maxNewTokens: spec.maxTargetTokens, metric: task.metric, warmup: false };
+    const evalOpts = { batchSize: spec.microBatch, maxNewTokens: spec.maxTargetTokens, metric: task.metric, warmup: false, labels };
     let validationScore = 0;
 
     const outcome = await train(model, attached, trainSet, tokenizer.padId, spec, {
@@ -120,6 +108,34 @@ export async function runOne({ spec, task: taskRef, artifactsDir, resume }: RunI
     attached.dispose();
     model.dispose();
   }
+}
+
+/**
+ * How the task's examples become ids for this model's family (text-to-text, prompt ‖ answer, or
+ * text → label index); the training split is read from the on-disk cache when it was encoded before.
+ */
+function taskEncoder(spec: RunSpec, task: TaskData, tokenizer: TextTokenizer, config: ModelConfig) {
+  const format = FORMATTERS[familyOf(config.modelType)];
+  const asText = (ex: Example) => {
+    const f = format(ex, task);
+    return { input: f.source, target: f.target };
+  };
+  const kind = familyKind(config);
+  const layout: IdLayout = kind === 'decoder' ? 'causal' : kind === 'encoder' ? 'classify' : 'seq2seq';
+  const labels = layout === 'classify' ? task.labels : null;
+  const encode = (texts: { input: string; target: string }[]) =>
+    encodeExamples(tokenizer, texts, spec.maxInputTokens, spec.maxTargetTokens, layout, labels);
+  // The training split is the one worth caching: the evaluation sets are sampled and small.
+  const trainTexts = task.train.map(asText);
+  const trainSet = cachedEncode(
+    path.join(dataHome(), 'cache', 'encoded'),
+    {
+      tokenizer: tokenizerFingerprint(spec.modelDir), maxInput: spec.maxInputTokens, maxTarget: spec.maxTargetTokens,
+      layout: labels ? `${layout}:${JSON.stringify(labels)}` : layout, // label order decides the indices
+    },
+    trainTexts, () => encode(trainTexts),
+  );
+  return { enc: (split: Example[]) => encode(split.map(asText)), labels, trainSet };
 }
 
 function pick<T>(items: T[], n: number): T[] {

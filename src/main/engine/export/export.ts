@@ -9,7 +9,7 @@ import { loadModel, readModelConfig, type LoadedModel } from '../models/load';
 import { shapeOf, type AttachedMethod, type DeltaTensor, type MethodOptions } from '../peft/method';
 import { getMethod } from '../peft/registry';
 import { writeSafetensorsFile } from '../safetensors';
-import { parameterFor } from './family';
+import { parameterFor, refuseEncoder } from './family';
 import { checkDestination, commitStaging, makeStaging, removeStaging, writeError } from './folder';
 import { attachDelta, PEFT_CONFIG, PEFT_WEIGHTS, readAdapterFolder } from './import_adapter';
 import { copySideFiles, DEFAULT_SHARD_BYTES, readMergedFolder, sourceTensors, writeMergedWeights, type WriteHooks } from './merged';
@@ -66,6 +66,7 @@ export function refuseKind(method: string, kind: ExportKind, options: MethodOpti
 
 export function exportDelta(req: ExportRequest): ExportReport {
   const config = readModelConfig(req.modelDir);
+  refuseEncoder(shapeOf(config).family, 'export');
   const options = getMethod(req.method).validate(req.options, config);
   refuseKind(req.method, req.kind, options, shapeOf(config));
   checkDestination(req.out, req.force ?? false);

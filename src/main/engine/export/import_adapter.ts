@@ -7,6 +7,7 @@ import type { ModelShape } from '../models/types';
 import type { AttachedMethod, DeltaTensor } from '../peft/method';
 import { getMethod } from '../peft/registry';
 import { readSafetensorsFile } from '../safetensors';
+import { refuseEncoder } from './family';
 import { OWN_CONFIG, OWN_WEIGHTS, parseOwnConfig } from './own_layout';
 import { fromPeft, type Imported } from './peft_layout';
 
@@ -39,6 +40,7 @@ export function readDelta(file: string): DeltaTensor[] {
 
 /** Reads an adapter folder and maps it to a workbench method for a model of `shape`. */
 export function readAdapterFolder(dir: string, shape: ModelShape): ImportedAdapter {
+  refuseEncoder(shape.family, 'import');
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`adapter folder ${dir} does not exist`);
   const peftConfig = path.join(dir, PEFT_CONFIG), ownConfig = path.join(dir, OWN_CONFIG);
   if (fs.existsSync(peftConfig)) {
