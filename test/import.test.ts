@@ -67,7 +67,7 @@ describe('an adapter as Python\'s peft writes it', () => {
     assert.deepEqual(adapter.options, { r: 4, alpha: 16 });
     assert.equal(adapter.peftType, 'LORA');
     assert.equal(adapter.warnings.length, 1);
-    assert.match(adapter.warnings[0], /base_model_name_or_path is "google-t5\/t5-small" but --model is .*its tensors fit this model, so it loads/);
+    assert.match(adapter.warnings[0], /base_model_name_or_path is "google-t5\/t5-small" but the base model here is .*its tensors fit this model, so it loads/);
     const reference = logitsOf(mergeByHand(ws.modelDir, written, 4, 16 / 4, fresh('merged-by-hand')));
     assert.ok(relError(logits, reference) < 1e-5, `relative error ${relError(logits, reference)}`);
     assert.ok(relError(logits, logitsOf(ws.modelDir)) > 1e-3, 'the adapter changes the outputs');

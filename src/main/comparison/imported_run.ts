@@ -17,6 +17,9 @@ import type { Store } from '../store/store';
 import { DEFAULT_BUDGET, resolveMaxTarget, type Budget } from './budget';
 import type { Comparison } from './config';
 
+/** The part of the store an import reads and writes. */
+export type ImportStore = Pick<Store, 'getExperiment' | 'listRuns' | 'addImportedRun' | 'path'>;
+
 export interface ImportRunRequest {
   adapterDir: string;
   /** A task of the experiment; without one, a built-in task or a folder with train/validation/test.jsonl. */
@@ -79,7 +82,7 @@ interface Target {
   runSpec: RunSpec | undefined;
 }
 
-function resolveTarget(store: Store, req: ImportRunRequest): Target {
+function resolveTarget(store: ImportStore, req: ImportRunRequest): Target {
   if (req.experimentId === undefined) {
     if (!req.model) throw new Error('importing into a new experiment needs the base model folder (--model DIR)');
     return { experimentId: null, config: null, modelDir: path.resolve(req.model), task: standaloneTask(req.task), runSpec: undefined };
@@ -100,14 +103,14 @@ function resolveTarget(store: Store, req: ImportRunRequest): Target {
   return { experimentId: req.experimentId, config, modelDir, task, runSpec: trained?.task === req.task ? trained.spec : undefined };
 }
 
-function refuseDuplicate(store: Store, t: Target, adapterDir: string, task: string): void {
+function refuseDuplicate(store: ImportStore, t: Target, adapterDir: string, task: string): void {
   if (t.experimentId === null) return;
   const same = store.listRuns({ experimentId: t.experimentId }).find((r) => r.imported?.sourceDir === adapterDir && r.task === task);
   if (same) throw new Error(`${adapterDir} is already run ${same.id} of experiment ${t.experimentId} on task ${task}; nothing was added`);
 }
 
 /** Scores the adapter and stores it as a run (see the file's head). */
-export function importAsRun(store: Store, req: ImportRunRequest, backend: BackendChoice): ImportRunOutcome {
+export function importAsRun(store: ImportStore, req: ImportRunRequest, backend: BackendChoice): ImportRunOutcome {
   const adapterDir = path.resolve(req.adapterDir);
   const t = resolveTarget(store, req);
   const name = taskName(t.task);

@@ -172,7 +172,7 @@ export function namesModel(recorded: string, modelDir: string): boolean {
 export function baseModelWarning(adapter: ImportedAdapter, modelDir: string): string | null {
   if (!adapter.baseModel || namesModel(adapter.baseModel, modelDir)) return null;
   const file = path.join(adapter.dir, adapter.layout === 'peft' ? PEFT_CONFIG : OWN_CONFIG);
-  return `${file}: base_model_name_or_path is "${adapter.baseModel}" but --model is ${modelDir}; its tensors fit this model, so it loads, but scores on another base model than the adapter was trained on may mean little`;
+  return `${file}: base_model_name_or_path is "${adapter.baseModel}" but the base model here is ${modelDir}; its tensors fit this model, so it loads, but scores on another base model than the adapter was trained on may mean little`;
 }
 
 /** The base model from `modelDir` with the adapter in `dir` attached and loaded. Caller disposes both. */
