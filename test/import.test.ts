@@ -19,7 +19,10 @@ import { modelShape } from '../src/main/engine/models/families';
 import { loadModel, readModelConfig } from '../src/main/engine/models/load';
 import type { DeltaTensor } from '../src/main/engine/peft/method';
 import { getMethod } from '../src/main/engine/peft/registry';
-import { relError } from './helpers';
+import { DecoderModel } from '../src/main/engine/models/decoder';
+import { saveModel } from '../src/main/engine/models/load';
+import { byteLevelTokenizer } from './bpe_fixtures';
+import { relError, TINY_LLAMA } from './helpers';
 import { mergeByHand, writePeftLora, type FixtureSite, type LoraFixture } from './peft_fixture';
 import { makeTinyWorkspace, type TinyWorkspace } from './ui/tiny_workspace';
 
@@ -98,6 +101,23 @@ describe('an adapter as Python\'s peft writes it', () => {
     assert.equal(namesModel('org/other', ws.modelDir), false);
     assert.equal(namesModel(ws.modelDir, ws.modelDir), true);
   });
+});
+
+test('a decoder: LoRA on q_proj and v_proj of a LLaMA (CAUSAL_LM, base_model.model.model.layers…) loads as lora_qv', () => {
+  const llama = fresh('llama');
+  mkdirSync(llama, { recursive: true });
+  writeFileSync(path.join(llama, 'tokenizer.json'), JSON.stringify(byteLevelTokenizer('llama3', [], ['<|begin_of_text|>', '<|end_of_text|>'])));
+  const model = DecoderModel.random({ ...TINY_LLAMA, vocabSize: 258, bosTokenId: 256, eosTokenIds: [257], padTokenId: 257 }, 0);
+  saveModel(llama, model);
+  model.dispose();
+  const sites = modelShape(readModelConfig(llama)).linears.filter((s) => s.role === 'query' || s.role === 'value');
+  assert.equal(sites[0].name, 'model.layers.0.self_attn.q_proj');
+  const written = writePeftLora(fresh('py-llama'), fixture({ sites, targets: ['q_proj', 'v_proj'], taskType: 'CAUSAL_LM', baseModel: 'meta-llama/Llama-3.2-1B', r: 2, alpha: 4 }));
+  const { logits, adapter } = importedLogits(written.dir, llama);
+  assert.equal(adapter.method, 'lora_qv');
+  assert.ok(relError(logits, logitsOf(mergeByHand(llama, written, 2, 2, fresh('llama-merged')))) < 1e-5);
+  // k_proj and v_proj have fewer outputs than q_proj (grouped-query attention): a T5 adapter does not fit.
+  assert.throws(() => importAdapter(writePeftLora(fresh('t5-on-llama'), fixture()).dir, llama), /task_type is "SEQ_2_SEQ_LM" but a llama model is CAUSAL_LM/);
 });
 
 describe('refusals name the field, the tensor and both shapes', () => {

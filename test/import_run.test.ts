@@ -179,6 +179,9 @@ test('a Python-made adapter: evaluate prints score and throughput; import --mode
   const v = await cli('evaluate', py, '--task', ws.taskDir, '--split', 'validation', '--json');
   assert.equal(JSON.parse(v.out).split, 'validation');
   assert.match((await cli('evaluate', py, '--task', 'nope')).err, /task "nope" is neither a built-in task .* nor a folder/);
+  const hub = writePeftLora(path.join(dir, 'hub-adapter'), { r: 2, alpha: 4, sites, targets: ['q', 'v'], baseModel: 'google-t5/t5-small' }).dir;
+  assert.match((await cli('evaluate', hub, '--task', ws.taskDir)).err,
+    /needs --model DIR, the base model folder the adapter was trained on \(the adapter records base_model_name_or_path "google-t5\/t5-small", which is not a model folder here\)/);
 
   const r = await cli('import', py, '--task', ws.taskDir, '--name', 'from python', '--db', db);
   assert.equal(r.code, 0, r.err);
