@@ -11,7 +11,10 @@ import type { TaskData } from '../engine/data/task';
 import { evaluateAdapter, type AdapterEvaluation, type Split } from '../engine/export/evaluate_adapter';
 import { runArtifactsDir } from '../engine/export/run_export';
 import { environmentSnapshot } from '../engine/measure/environment';
+import { DEFAULT_MODEL_NAME, UNTRAINED_TWIN_NAME } from '../engine/models/default_model';
+import { dataHome } from '../engine/util/data_home';
 import type { ScoreSettings } from '../engine/measure/score_split';
+import type { DeltaTensor } from '../engine/peft/method';
 import { saveDelta } from '../engine/run';
 import type { Store } from '../store/store';
 import { DEFAULT_BUDGET, resolveMaxTarget, type Budget } from './budget';
@@ -96,11 +99,18 @@ function resolveTarget(store: ImportStore, req: ImportRunRequest): Target {
   }
   const runs = store.listRuns({ experimentId: req.experimentId });
   const trained = runs.find((r) => !r.imported && r.status === 'done' && r.task === req.task) ?? runs.find((r) => !r.imported);
-  const modelDir = trained?.spec.modelDir ?? config.model;
+  const modelDir = trained?.spec.modelDir ?? builtinModelDir(config.model);
   if (req.model && path.resolve(req.model) !== path.resolve(modelDir)) {
     throw new Error(`--model ${req.model} is not experiment ${req.experimentId}'s model (${modelDir}); an adapter is compared with runs on the same base model, so leave --model out or choose another experiment`);
   }
   return { experimentId: req.experimentId, config, modelDir, task, runSpec: trained?.task === req.task ? trained.spec : undefined };
+}
+
+/** A comparison's model: a folder, or the built-in default model (or its untrained twin) where it is built. */
+function builtinModelDir(model: string): string {
+  if (model === 'default') return path.join(dataHome(), 'models', DEFAULT_MODEL_NAME);
+  if (model === 'default-untrained') return path.join(dataHome(), 'models', UNTRAINED_TWIN_NAME);
+  return model;
 }
 
 function refuseDuplicate(store: ImportStore, t: Target, adapterDir: string, task: string): void {
@@ -119,23 +129,32 @@ export function importAsRun(store: ImportStore, req: ImportRunRequest, backend: 
   const budget = t.config?.budget ?? DEFAULT_BUDGET;
   const s = scoreSettings(budget, data, t.runSpec, 'test');
   const { delta, predictions: _predictions, ...evaluation } = evaluateAdapter({ adapterDir, modelDir: t.modelDir, task: data, split: 'test', settings: s, examples: s.examples });
-  const spec = importedSpec(evaluation, t.modelDir, name, s);
-  const artifactsRoot = path.dirname(runArtifactsDir(store.path, 0));
-  fs.mkdirSync(artifactsRoot, { recursive: true });
-  const staging = fs.mkdtempSync(path.join(artifactsRoot, '.import-'));
+  const title = req.name ?? `imported: ${path.basename(adapterDir)}`;
+  const target = t.experimentId ?? { name: title, config: newExperimentConfig(title, t, budget) };
+  const from: Omit<ImportedFrom, 'importedAt'> = {
+    sourceDir: adapterDir, layout: evaluation.adapter.layout, peftType: evaluation.adapter.peftType, baseModel: evaluation.adapter.baseModel,
+    warnings: evaluation.adapter.warnings,
+  };
+  const ids = withStagedDelta(store.path, delta, (storageBytes, place) =>
+    store.addImportedRun(target, importedSpec(evaluation, t.modelDir, name, s), environmentSnapshot(backend), from, importedResult(evaluation, storageBytes), place));
+  return { ...ids, created: t.experimentId === null, evaluation };
+}
+
+/**
+ * Writes the delta as a run saves it into a staging folder beside the runs' folders; `store` gets
+ * its size and a `place(runId)` that moves it to the run's folder (called inside the store's
+ * transaction). The staging folder is removed whatever happens.
+ */
+function withStagedDelta<T>(dbPath: string, delta: DeltaTensor[], store: (bytes: number, place: (runId: number) => void) => T): T {
+  const root = path.dirname(runArtifactsDir(dbPath, 0));
+  fs.mkdirSync(root, { recursive: true });
+  const staging = fs.mkdtempSync(path.join(root, '.import-'));
   try {
-    const storageBytes = saveDelta(delta, staging);
-    const from: Omit<ImportedFrom, 'importedAt'> = {
-      sourceDir: adapterDir, layout: evaluation.adapter.layout, peftType: evaluation.adapter.peftType, baseModel: evaluation.adapter.baseModel,
-      warnings: evaluation.adapter.warnings,
-    };
-    const target = t.experimentId ?? { name: req.name ?? `imported: ${path.basename(adapterDir)}`, config: newExperimentConfig(req.name ?? `imported: ${path.basename(adapterDir)}`, t, budget) };
-    const ids = store.addImportedRun(target, spec, environmentSnapshot(backend), from, importedResult(evaluation, storageBytes), (runId) => {
-      const dir = runArtifactsDir(store.path, runId);
+    return store(saveDelta(delta, staging), (runId) => {
+      const dir = runArtifactsDir(dbPath, runId);
       fs.rmSync(dir, { recursive: true, force: true }); // a left-over folder of a run id no longer in the store
       fs.renameSync(staging, dir);
     });
-    return { ...ids, created: t.experimentId === null, evaluation };
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
   }
