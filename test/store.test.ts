@@ -103,7 +103,7 @@ describe('records', () => {
       assert.ok(queued);
       assert.deepEqual(queued, {
         id, experimentId: exp, task: 'sst2', method: 'lora', learningRate: 3e-4, seed: 7, role: 'seed', spec: SPEC, env: null,
-        status: 'queued', reason: null, createdAt: queued.createdAt, startedAt: null, finishedAt: null, result: null, interruptedAt: null, resumes: 0,
+        status: 'queued', reason: null, createdAt: queued.createdAt, startedAt: null, finishedAt: null, result: null, interruptedAt: null, resumes: 0, imported: null,
       });
       store.startRun(id, ENV);
       const running = store.getRun(id);
@@ -122,9 +122,13 @@ describe('records', () => {
   test('results keep NaN and nulls apart', () => {
     with_store((store) => {
       const run = store.createRun(store.createExperiment('e', {}), SPEC);
-      const diverged: RunResult = { ...RESULT, finalLoss: NaN, score: 0, peakGpuBytes: 2 ** 33, inferTokensPerSecMerged: null, metric: 'exact_match' };
-      store.finishRun(run, diverged);
-      assert.deepEqual(store.getRun(run)?.result, diverged);
+      const odd: RunResult = { ...RESULT, inferTokensPerSecUnmerged: NaN, score: 0, peakGpuBytes: 2 ** 33, inferTokensPerSecMerged: null, metric: 'exact_match' };
+      store.finishRun(run, odd);
+      assert.deepEqual(store.getRun(run)?.result, odd);
+      // A training dimension that could not be measured (too few timed steps) reads back as null: not measured.
+      const short = store.createRun(store.createExperiment('f', {}), SPEC);
+      store.finishRun(short, { ...RESULT, trainTokensPerSec: NaN });
+      assert.equal(store.getRun(short)?.result?.trainTokensPerSec, null);
     });
   });
 
@@ -200,7 +204,7 @@ describe('database file', () => {
     assert.deepEqual(read_versions(), [latest, MIGRATIONS.map((m) => m.version)]);
     with_store((store) => assert.deepEqual(store.listExperiments().map((e) => e.name), ['kept']), file);
     assert.deepEqual(read_versions(), [latest, MIGRATIONS.map((m) => m.version)]);
-    assert.deepEqual(table_names(file), ['experiments', 'lr_choices', 'metrics', 'queue_items', 'queue_state', 'results', 'run_attempts', 'runs', 'schema_migrations']);
+    assert.deepEqual(table_names(file), ['experiments', 'imported_runs', 'lr_choices', 'metrics', 'queue_items', 'queue_state', 'results', 'run_attempts', 'runs', 'schema_migrations']);
   });
 
   test('migrates a database left at an older version, keeping its data', () => {
@@ -325,6 +329,44 @@ test('migration 3 keeps stored results, marks old runs as seed runs and records 
     assert.throws(() => store.setLrChoice(99, { task: 't', method: 'full', learningRate: 1e-3, validationScore: 0.7, candidates: 3 }), /experiment 99 does not exist/);
     const id = store.createRun(1, { ...(run.spec as object), task: 't', method: 'full', learningRate: 1e-3, seed: 1 } as never, 'sweep');
     assert.equal(store.getRun(id)!.role, 'sweep');
+  } finally {
+    store.close();
+  }
+});
+
+test('migration 6 keeps stored results; an imported run is stored in one transaction with its training dimensions null', () => {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'mig6-')), 'old.db');
+  const old = new Database(file);
+  applyMigrations(old, file, MIGRATIONS.slice(0, 5));
+  old.prepare(`INSERT INTO experiments (name, created_at, config, status) VALUES ('e', 'now', '{}', 'done')`).run();
+  old.prepare(`INSERT INTO runs (experiment_id, task, method, learning_rate, seed, spec, status, created_at) VALUES (1, 't', 'full', 0.001, 0, '{}', 'done', 'now')`).run();
+  old.prepare(`INSERT INTO results (run_id, total_params, trainable_params, changed_params, storage_bytes, peak_tensor_bytes, peak_rss_bytes,
+    train_tokens_per_sec, infer_tokens_per_sec_unmerged, metric, score, validation_score, final_loss, train_seconds)
+    VALUES (1, 10, 10, 10, 40, 100, 200, 1500, 3000, 'accuracy', 0.75, 0.7, 0.5, 12)`).run();
+  old.close();
+  const store = Store.open(file);
+  try {
+    const kept = store.getRun(1)!;
+    assert.deepEqual(
+      [kept.result!.score, kept.result!.peakTensorBytes, kept.result!.peakRssBytes, kept.result!.trainTokensPerSec, kept.result!.finalLoss, kept.imported],
+      [0.75, 100, 200, 1500, 0.5, null],
+    );
+    const from = { sourceDir: '/adapters/a', layout: 'peft' as const, peftType: 'LORA', baseModel: 'org/m', warnings: ['w'] };
+    const result = { ...RESULT, peakTensorBytes: null, peakRssBytes: null, trainTokensPerSec: null, validationScore: null, finalLoss: null, trainSeconds: null };
+    const placed: number[] = [];
+    const { experimentId, runId } = store.addImportedRun(1, { ...SPEC, learningRate: 0, steps: 0 }, ENV, from, result, (id) => placed.push(id));
+    assert.equal(experimentId, 1);
+    assert.deepEqual(placed, [runId]);
+    const run = store.getRun(runId)!;
+    assert.equal(run.status, 'done');
+    assert.deepEqual(run.result, result, 'NULL training dimensions read back as null, not NaN');
+    assert.deepEqual({ ...run.imported, importedAt: 'x' }, { ...from, importedAt: 'x' });
+    // A failure while placing the files stores nothing, not even the new experiment.
+    assert.throws(() => store.addImportedRun({ name: 'new', config: {} }, SPEC, ENV, from, result, () => { throw new Error('disk full'); }), /disk full/);
+    assert.deepEqual(store.listExperiments().map((e) => e.name), ['e']);
+    assert.equal(store.listRuns().length, 2);
+    const made = store.addImportedRun({ name: 'new', config: { model: '/m' } }, SPEC, ENV, from, result);
+    assert.equal(store.getExperiment(made.experimentId)!.status, 'done');
   } finally {
     store.close();
   }

@@ -5,7 +5,7 @@
 import os from 'node:os';
 import type { ComparisonRequest } from '../shared/comparison_request';
 import type { EstimateRow, PlanEstimate } from '../shared/explorer_ipc';
-import type { RunRecord } from '../shared/types';
+import type { RunRecord, RunResult } from '../shared/types';
 import { planRows } from './cli/plan';
 import { preflight } from './comparison/runner';
 import { runsPerCell, type Cell } from './comparison/protocol';
@@ -32,13 +32,19 @@ export function currentDevice(): Device {
   return { name: `CPU, ${os.cpus().length} cores`, memoryBytes: os.totalmem() };
 }
 
+/** A finished run trained here, with its training measured (an imported adapter has none). */
+type Measured = RunRecord & { result: RunResult & { peakTensorBytes: number; trainTokensPerSec: number } };
+
+const measured = (r: RunRecord): r is Measured =>
+  r.status === 'done' && !r.imported && r.result !== null && r.result.peakTensorBytes !== null && r.result.trainTokensPerSec !== null;
+
 export function estimatePlan(request: ComparisonRequest, pastRuns: RunRecord[], device: Device = currentDevice()): PlanEstimate {
   const comparison = renamed(() => toComparison(request));
   renamed(() => checkModelFolder(comparison.model), 'model');
   const { cells } = renamed(() => preflight(comparison, comparison.model));
   const config = readModelConfig(comparison.model);
   const counts = planRows(config, comparison.methods.map((m) => ({ id: m.id, options: m.options })));
-  const past = pastRuns.filter((r) => r.status === 'done' && r.result && r.spec.modelDir === comparison.model);
+  const past = pastRuns.filter(measured).filter((r) => r.spec.modelDir === comparison.model);
   const rows: EstimateRow[] = counts.map((plan) => {
     const mine = cells.filter((c) => c.method === plan.method);
     const runs = mine.reduce((n, c) => n + runsPerCell(comparison, c), 0);
@@ -69,11 +75,11 @@ export function estimatePlan(request: ComparisonRequest, pastRuns: RunRecord[], 
  * the trainable part, and the activations kept for the backward pass (encoder, decoder and the
  * vocabulary logits). A past run of the same method, model, micro-batch and input length wins.
  */
-function peakMemory(c: Comparison, cells: Cell[], cfg: ModelConfig, total: number, trainable: number, past: RunRecord[]) {
+function peakMemory(c: Comparison, cells: Cell[], cfg: ModelConfig, total: number, trainable: number, past: Measured[]) {
   const same = past.filter((r) => r.method === cells[0]?.method && r.spec.microBatch === c.budget.micro_batch && r.spec.maxInputTokens === c.budget.max_input_tokens);
   if (same.length) {
-    const best = same.reduce((a, b) => (b.result!.peakTensorBytes > a.result!.peakTensorBytes ? b : a));
-    return { bytes: best.result!.peakTensorBytes, source: `measured, run ${best.id}` };
+    const best = same.reduce((a, b) => (b.result.peakTensorBytes > a.result.peakTensorBytes ? b : a));
+    return { bytes: best.result.peakTensorBytes, source: `measured, run ${best.id}` };
   }
   const tIn = c.budget.max_input_tokens;
   const tOut = Math.max(1, ...cells.map((x) => x.maxTargetTokens));
@@ -99,12 +105,12 @@ function activationsPerExample(cfg: ModelConfig, tIn: number, tOut: number): num
 }
 
 /** Training seconds of all runs: tokens (full-length inputs, so an upper bound) over a rate. */
-function trainSeconds(c: Comparison, cells: Cell[], total: number, trainable: number, past: RunRecord[]) {
+function trainSeconds(c: Comparison, cells: Cell[], total: number, trainable: number, past: Measured[]) {
   const tokens = cells.reduce((n, cell) => n + runsPerCell(c, cell) * cell.steps * c.budget.effective_batch * c.budget.max_input_tokens, 0);
   const method = cells[0]?.method;
-  const same = past.filter((r) => r.method === method).map((r) => r.result!.trainTokensPerSec).filter((x) => x > 0);
+  const same = past.filter((r) => r.method === method).map((r) => r.result.trainTokensPerSec).filter((x) => x > 0);
   if (same.length) return { seconds: tokens / median(same), source: `${same.length} past run${same.length > 1 ? 's' : ''} of ${method}` };
-  const flops = past.filter((r) => r.result!.trainTokensPerSec > 0).map((r) => r.result!.trainTokensPerSec * flopsPerToken(r.result!.totalParams, r.result!.trainableParams));
+  const flops = past.filter((r) => r.result.trainTokensPerSec > 0).map((r) => r.result.trainTokensPerSec * flopsPerToken(r.result.totalParams, r.result.trainableParams));
   const rate = flops.length ? median(flops) : NOMINAL_FLOPS;
   const source = flops.length ? `scaled from ${flops.length} past run${flops.length > 1 ? 's' : ''} on this model` : 'nominal 2 GFLOP/s';
   return { seconds: (tokens * flopsPerToken(total, trainable)) / rate, source };

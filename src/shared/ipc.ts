@@ -7,6 +7,7 @@ import type { ExperimentRecord, MetricPoint, ResultRow, RunRecord, RunStatus } f
 import {
   checkRenderTable, checkSaveFile, type ExploreRow, type MethodCapability, type PlanEstimate, type RenderTableReq, type SaveFileReq,
 } from './explorer_ipc';
+import { checkImportAdapter, type ImportAdapterReq, type ImportAdapterResult } from './import_ipc';
 import {
   checkQueueAdd, checkQueueDevice, checkQueueId, checkQueueMove, checkQueueRetry,
   type QueueAddReq, type QueueDeviceReq, type QueueMoveReq, type QueueRetryReq, type QueueSnapshot,
@@ -100,6 +101,11 @@ export interface InvokeMap {
   'queue:device': { req: QueueDeviceReq; res: QueueSnapshot };
   /** The models of the Hugging Face cache and the added folders, for the model picker. */
   'models:list': { req: void; res: ModelEntry[] };
+  /**
+   * Scores an adapter folder trained elsewhere (e.g. in Python with peft) on a task's test examples
+   * and stores it as an imported run: in an experiment beside its trained runs, or in a new one.
+   */
+  'adapters:import': { req: ImportAdapterReq; res: ImportAdapterResult };
 }
 
 /** A checkpoint found in the Hugging Face cache or an added folder (`models:list`). */
@@ -173,6 +179,7 @@ export const INVOKE_NAMES = {
   'queue:retry': 'retryFailedRuns',
   'queue:device': 'setQueueDevice',
   'models:list': 'listModels',
+  'adapters:import': 'importAdapter',
 } as const satisfies { [K in InvokeChannel]: string };
 
 /** The name under which `window.api` exposes the subscription to each event channel. */
@@ -269,6 +276,7 @@ export const VALIDATORS: Validators = {
   'queue:retry': checkQueueRetry,
   'queue:device': checkQueueDevice,
   'models:list': noFields('models:list'),
+  'adapters:import': checkImportAdapter,
 };
 
 function noFields(channel: string): (payload: unknown) => void {

@@ -154,6 +154,47 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    // Imported adapters: a run whose adapter was trained elsewhere (e.g. in Python with peft) and
+    // only scored here. imported_runs says where it came from; its training dimensions were not
+    // measured here, so results lets them be NULL (rebuilt as in version 3, rows copied; a NULL
+    // there now reads as "not measured", as NaN did before).
+    version: 6,
+    up: `
+      CREATE TABLE imported_runs (
+        run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+        source_dir TEXT NOT NULL,        -- the adapter folder it was read from
+        layout TEXT NOT NULL CHECK (layout IN ('peft', 'workbench')),
+        peft_type TEXT,                  -- adapter_config.json's peft_type (NULL for the workbench layout)
+        base_model TEXT,                 -- base_model_name_or_path as the adapter recorded it
+        warnings TEXT NOT NULL,          -- JSON list: what loaded, but not exactly as the adapter says
+        imported_at TEXT NOT NULL
+      );
+      CREATE TABLE results_v6 (
+        run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+        total_params INTEGER NOT NULL,
+        trainable_params INTEGER NOT NULL,
+        changed_params INTEGER NOT NULL,
+        storage_bytes INTEGER NOT NULL,
+        peak_tensor_bytes INTEGER,
+        peak_rss_bytes INTEGER,
+        peak_gpu_bytes INTEGER,
+        train_tokens_per_sec REAL,
+        infer_tokens_per_sec_unmerged REAL,
+        infer_tokens_per_sec_merged REAL,
+        metric TEXT NOT NULL CHECK (metric IN ('accuracy', 'exact_match', 'token_f1', 'rouge_l', 'rouge_l_stem')),
+        score REAL,
+        validation_score REAL,
+        final_loss REAL,
+        train_seconds REAL
+      );
+      INSERT INTO results_v6 SELECT run_id, total_params, trainable_params, changed_params, storage_bytes,
+        peak_tensor_bytes, peak_rss_bytes, peak_gpu_bytes, train_tokens_per_sec, infer_tokens_per_sec_unmerged,
+        infer_tokens_per_sec_merged, metric, score, validation_score, final_loss, train_seconds FROM results;
+      DROP TABLE results;
+      ALTER TABLE results_v6 RENAME TO results;
+    `,
+  },
 ];
 
 export function latestVersion(migrations: readonly Migration[] = MIGRATIONS): number {

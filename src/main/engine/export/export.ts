@@ -12,7 +12,7 @@ import { writeSafetensorsFile } from '../safetensors';
 import { parameterFor, refuseEncoder } from './family';
 import { checkDestination, commitStaging, makeStaging, removeStaging, writeError } from './folder';
 import { attachDelta, PEFT_CONFIG, PEFT_WEIGHTS, readAdapterFolder } from './import_adapter';
-import { copySideFiles, DEFAULT_SHARD_BYTES, readMergedFolder, sourceTensors, writeMergedWeights, type WriteHooks } from './merged';
+import { copySideFiles, readMergedFolder, sourceTensors, writeMergedWeights, type WriteHooks } from './merged';
 import { inferenceOverhead, OWN_CONFIG, OWN_WEIGHTS, ownConfig } from './own_layout';
 import { toPeft } from './peft_layout';
 import { check, probeLogits, requireChecks, toleranceFor, TOLERANCE, type Check } from './verify';
@@ -30,7 +30,7 @@ export interface ExportRequest {
   out: string;
   /** Replace a non-empty output folder. */
   force?: boolean;
-  /** Merged export: shard above this many bytes (default 5 GB, as save_pretrained). */
+  /** Merged export: shard above this many bytes (default: a sharded base's own shards, else 5 GB as save_pretrained). */
   shardBytes?: number;
   hooks?: WriteHooks;
 }
@@ -103,7 +103,7 @@ function folderReport(dir: string, files: string[]): { files: string[]; bytes: n
 function exportMerged(req: ExportRequest, loaded: LoadedModel, attached: AttachedMethod, unmerged: Float32Array, dir: string): ExportReport {
   tf.tidy(() => attached.merge!());
   attached.dispose();
-  const written = writeMergedWeights(loaded.model, req.modelDir, dir, req.shardBytes ?? DEFAULT_SHARD_BYTES, req.hooks);
+  const written = writeMergedWeights(loaded.model, req.modelDir, dir, req.shardBytes, req.hooks);
   const side = copySideFiles(req.modelDir, dir, req.hooks);
   const reloaded = reloadMerged(req.modelDir, dir);
   const checks = [check('merged checkpoint (reloaded from the written files) vs unmerged', reloaded, unmerged, toleranceFor(written.dtypes))];
