@@ -190,8 +190,8 @@ test('export → import → evaluate: the same predictions, scores and merge as 
   let reference: ReturnType<typeof scoreUnmergedThenMerged>;
   try {
     attached.load(delta);
-    const { encode } = splitEncoder(loaded.tokenizer, loaded.config, task, SETTINGS);
-    reference = scoreUnmergedThenMerged(loaded.model, loaded.tokenizer, encode(task.test), task.test, evalOptions(task, SETTINGS), attached.merge);
+    const enc = splitEncoder(loaded.tokenizer, loaded.config, task, SETTINGS);
+    reference = scoreUnmergedThenMerged(loaded.model, loaded.tokenizer, enc.encode(task.test), task.test, evalOptions(task, SETTINGS, enc), attached.merge);
   } finally {
     attached.dispose();
     loaded.model.dispose();

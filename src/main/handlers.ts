@@ -99,7 +99,7 @@ function appInfo(dbPath: string, busy: boolean): AppInfo {
   return {
     dbPath,
     builtinTasks: Object.keys(BUILTIN_TASKS),
-    defaultBudget: { ...DEFAULT_BUDGET },
+    defaultBudget: Object.fromEntries(Object.entries(DEFAULT_BUDGET).filter((e): e is [string, number] => typeof e[1] === 'number')),
     defaultModelDir: isModelFolder(defaultModel) ? defaultModel : null,
     busy,
   };

@@ -58,7 +58,11 @@ export interface RunSpec {
   testExamples: number;
   /** Updates between checkpoints (0 = none); absent in runs stored before checkpoints existed, read as 0. */
   checkpointEvery?: number;
+  /** Classification on a generative model: generate the label (the study) or rank the labels; absent = generate. */
+  scoring?: ClassificationScoring;
 }
+
+export type ClassificationScoring = 'generate' | 'rank';
 
 export type RunStatus = 'queued' | 'running' | 'done' | 'failed' | 'interrupted';
 

@@ -103,7 +103,7 @@ function planned(c: Comparison, cell: Cell, modelDir: string, learningRate: numb
     warmupRatio: b.warmup_ratio, weightDecay: b.weight_decay,
     maxInputTokens: b.max_input_tokens, maxTargetTokens: cell.maxTargetTokens,
     evalEvery: Math.min(b.eval_every, cell.steps), evalExamples: b.eval_examples, testExamples: b.test_examples,
-    checkpointEvery: b.checkpoint_every,
+    checkpointEvery: b.checkpoint_every, scoring: b.scoring,
   };
   return { spec, task: cell.task, role };
 }

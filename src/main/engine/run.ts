@@ -59,7 +59,7 @@ export async function runOne({ spec, task: taskRef, artifactsDir, resume }: RunI
     const test = firstExamples(task.test, spec.testExamples);
     const valSet = enc(val);
     const testSet = enc(test);
-    const evalOpts = evalOptions(task, spec);
+    const evalOpts = evalOptions(task, spec, { asText, encode: enc, encodeTexts, layout, labels });
     let validationScore = 0;
 
     const outcome = await train(model, attached, trainSet, tokenizer.padId, spec, {

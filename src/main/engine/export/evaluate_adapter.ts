@@ -59,10 +59,10 @@ export function evaluateAdapter(req: AdapterEvalRequest): AdapterEvaluation {
   const { loaded, attached, adapter } = importAdapter(req.adapterDir, req.modelDir);
   try {
     const examples = firstExamples(req.split === 'test' ? req.task.test : req.task.validation, req.examples);
-    const { encode } = splitEncoder(loaded.tokenizer, loaded.config, req.task, req.settings);
+    const enc = splitEncoder(loaded.tokenizer, loaded.config, req.task, req.settings);
     const delta = attached.save();
     const { unmerged, merged } = scoreUnmergedThenMerged(
-      loaded.model, loaded.tokenizer, encode(examples), examples, evalOptions(req.task, req.settings), attached.merge,
+      loaded.model, loaded.tokenizer, enc.encode(examples), examples, evalOptions(req.task, req.settings, enc), attached.merge,
     );
     return {
       adapter: {

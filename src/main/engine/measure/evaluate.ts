@@ -4,6 +4,7 @@ import type { TaskMetric } from '../../../shared/types';
 import type { Seq2SeqModel, TextTokenizer } from '../models/types';
 import { chunks, inputTokens, type EncodedExample } from '../data/batching';
 import { scoreMetric } from './metrics';
+import { rankLabels } from './rank';
 
 export interface EvalOutcome {
   /** The task's metric in [0, 1]. */
@@ -22,6 +23,11 @@ export interface EvalOptions {
   warmup: boolean;
   /** A classifier's label words by head index (the task's labels); unused by generative models. */
   labels?: readonly string[] | null;
+  /**
+   * Rank scoring of a classification task on a generative model: each label's target ids, in
+   * `labels` order; the prediction is the most likely label (measure/rank.ts). Null: generate.
+   */
+  rankTargets?: number[][] | null;
 }
 
 /** The texts a model predicts for a batch of inputs: its label words, or its decoded generations. */
@@ -30,6 +36,11 @@ function predictor(model: Seq2SeqModel, tok: TextTokenizer, opts: EvalOptions): 
   if (model.classify) {
     if (!labels) throw new Error('evaluate: a classifier needs the task’s labels to name its predictions');
     return (inputs) => model.classify!(inputs).map((i) => labels[i]);
+  }
+  const { rankTargets } = opts;
+  if (rankTargets) {
+    if (!labels || labels.length !== rankTargets.length) throw new Error('evaluate: rank scoring needs one target per label');
+    return (inputs) => rankLabels(model, inputs, rankTargets, tok.padId).map((i) => labels[i]);
   }
   return (inputs) => model.generate(inputs, opts.maxNewTokens).map((ids) => tok.decode(ids));
 }

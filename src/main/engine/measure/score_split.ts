@@ -1,5 +1,6 @@
 // Scoring a split the way every run is scored: the family's text format, the run's token limits,
-// greedy generation in batches of the run's microbatch, the task's metric; then, where the method
+// greedy generation (or, for a classification task scored by rank, the most likely label) in
+// batches of the run's microbatch, the task's metric; then, where the method
 // merges, the same split again with the delta folded in, for the merged inference throughput.
 // Shared by trained runs (run.ts) and imported adapters (export/evaluate_adapter.ts), so their
 // scores and throughputs are measured alike.
@@ -8,6 +9,7 @@ import { encodeExamples, type EncodedExample, type IdLayout } from '../data/batc
 import { FORMATTERS, familyOf } from '../data/format';
 import { referencesOf, type Example, type TaskData } from '../data/task';
 import { familyKind } from '../models/families';
+import type { ClassificationScoring } from '../../../shared/types';
 import type { ModelConfig, Seq2SeqModel, TextTokenizer } from '../models/types';
 import { evaluate, type EvalOptions, type EvalOutcome } from './evaluate';
 
@@ -17,6 +19,8 @@ export interface ScoreSettings {
   maxInputTokens: number;
   /** Generated tokens at most (a run's resolved maxTargetTokens). */
   maxTargetTokens: number;
+  /** How a classification task is scored on a generative model (absent: generate). */
+  scoring?: ClassificationScoring;
 }
 
 export interface SplitEncoder {
@@ -49,8 +53,15 @@ export function firstExamples<T>(items: T[], n: number): T[] {
   return n > 0 ? items.slice(0, n) : items;
 }
 
-export function evalOptions(task: TaskData, s: ScoreSettings): EvalOptions {
-  return { batchSize: s.microBatch, maxNewTokens: s.maxTargetTokens, metric: task.metric, warmup: false, labels: task.labels };
+export function evalOptions(task: TaskData, s: ScoreSettings, enc: SplitEncoder): EvalOptions {
+  return { batchSize: s.microBatch, maxNewTokens: s.maxTargetTokens, metric: task.metric, warmup: false, labels: task.labels, rankTargets: rankTargets(task, s, enc) };
+}
+
+/** Each label's target ids as the family formats them, when the run ranks labels instead of generating. */
+function rankTargets(task: TaskData, s: ScoreSettings, enc: SplitEncoder): number[][] | null {
+  if (s.scoring !== 'rank' || !task.labels || enc.layout === 'classify') return null;
+  const like = task.test[0] ?? task.validation[0] ?? task.train[0];
+  return task.labels.map((target) => enc.encodeTexts([enc.asText({ ...like, target })])[0].target);
 }
 
 export interface FinalScores {
@@ -67,8 +78,19 @@ export function scoreUnmergedThenMerged(
   model: Seq2SeqModel, tok: TextTokenizer, items: EncodedExample[], examples: Example[], opts: EvalOptions, merge: (() => void) | null,
 ): FinalScores {
   const refs = examples.map(referencesOf);
-  const unmerged = evaluate(model, tok, items, refs, { ...opts, warmup: true });
+  const unmerged = scoreAndTime(model, tok, items, refs, opts);
   if (!merge) return { unmerged, merged: null };
   tf.tidy(() => merge());
-  return { unmerged, merged: evaluate(model, tok, items, refs, { ...opts, warmup: true }) };
+  return { unmerged, merged: scoreAndTime(model, tok, items, refs, opts) };
+}
+
+/**
+ * The split's score and its inference throughput. Throughput is always that of generation, as the
+ * study measures it; under rank scoring the score comes from a second, untimed ranking pass.
+ */
+function scoreAndTime(model: Seq2SeqModel, tok: TextTokenizer, items: EncodedExample[], refs: string[][], opts: EvalOptions): EvalOutcome {
+  const timed = evaluate(model, tok, items, refs, { ...opts, rankTargets: null, warmup: true });
+  if (!opts.rankTargets) return timed;
+  const ranked = evaluate(model, tok, items, refs, { ...opts, warmup: false });
+  return { ...ranked, tokensPerSec: timed.tokensPerSec, seconds: timed.seconds };
 }
