@@ -8,7 +8,7 @@ import { initBackend } from '../src/main/engine/backend';
 import { disposeBatch, makeBatch } from '../src/main/engine/data/batching';
 import { DecoderModel } from '../src/main/engine/models/decoder';
 import { parseDecoderConfig } from '../src/main/engine/models/decoder_config';
-import { readDecoderFixture } from './parity_fixture';
+import { checkLossAndGrads, readDecoderFixture } from './parity_fixture';
 import { inverseFrequencies } from '../src/main/engine/models/rope';
 import type { DecoderConfig } from '../src/main/engine/models/types';
 import { relError, values } from './helpers';
@@ -60,17 +60,7 @@ for (const name of NAMES) {
           const err = relError(logits.slice(b * T * V, (b * T + row.length) * V), fx.ref.target_logits[b].values);
           assert.ok(err < TOLERANCE, `row ${b}: relative error ${err}`);
         });
-        const vars = Object.keys(fx.ref.grads).map((n) => model.params.get(n)!);
-        const { value, grads } = tf.variableGrads(() => model.loss(batch, { training: false }), vars);
-        assert.ok(Math.abs(value.dataSync()[0] - fx.ref.loss) / fx.ref.loss < TOLERANCE, `loss ${value.dataSync()[0]} vs ${fx.ref.loss}`);
-        for (const [n, expected] of Object.entries(fx.ref.grads)) {
-          const g = grads[model.params.get(n)!.name];
-          const layout = g.shape.length === 2 && n !== 'model.embed_tokens.weight' ? tf.transpose(g) : g.clone();
-          const err = relError(values(layout), expected.values);
-          layout.dispose();
-          assert.ok(err < TOLERANCE, `${n}: gradient relative error ${err}`);
-        }
-        tf.dispose([value, ...Object.values(grads)]);
+        checkLossAndGrads(model, batch, fx.ref, TOLERANCE);
       } finally {
         disposeBatch(batch);
         model.dispose();

@@ -45,9 +45,9 @@ before(async () => {
     model.dispose();
     intoCache('models--org--tiny-t5', rev, folder, main);
   }
-  const bert = path.join(cache, 'models--google-bert--bert-base-uncased', 'snapshots', 'b1');
-  mkdirSync(bert, { recursive: true });
-  writeFileSync(path.join(bert, 'config.json'), JSON.stringify({ model_type: 'bert', architectures: ['BertForMaskedLM'], torch_dtype: 'float32' }));
+  const gpt2 = path.join(cache, 'models--openai-community--gpt2', 'snapshots', 'b1');
+  mkdirSync(gpt2, { recursive: true });
+  writeFileSync(path.join(gpt2, 'config.json'), JSON.stringify({ model_type: 'gpt2', architectures: ['GPT2LMHeadModel'], torch_dtype: 'float32' }));
   mkdirSync(path.join(cache, 'datasets--org--data', 'snapshots', 'd1'), { recursive: true });
 });
 
@@ -59,8 +59,8 @@ test('the cache folder follows HF_HUB_CACHE, then HF_HOME, then ~/.cache', () =>
 
 test('the cache scan resolves refs/main, follows links into blobs and names what it cannot open', () => {
   const entries = scanHfCache(cache);
-  assert.deepEqual(entries.map((e) => [e.name, e.revision]), [['google-bert/bert-base-uncased', 'b1'], ['org/tiny-t5', 'c0ffee']]);
-  const [bert, t5] = entries;
+  assert.deepEqual(entries.map((e) => [e.name, e.revision]), [['openai-community/gpt2', 'b1'], ['org/tiny-t5', 'c0ffee']]);
+  const [gpt2, t5] = entries;
   assert.equal(t5.architecture, 'T5ForConditionalGeneration');
   assert.equal(t5.params, modelShape(TINY_T5).totalParams);
   assert.equal(t5.dtype, 'F32');
@@ -68,9 +68,9 @@ test('the cache scan resolves refs/main, follows links into blobs and names what
   const blobs = path.join(cache, 'models--org--tiny-t5', 'blobs');
   assert.equal(t5.sizeBytes, statSync(path.join(blobs, 'c0ffee-config_json')).size + statSync(path.join(blobs, 'c0ffee-model_safetensors')).size);
   assert.equal(t5.path, path.join(cache, 'models--org--tiny-t5', 'snapshots', 'c0ffee'));
-  assert.equal(bert.architecture, 'BertForMaskedLM');
-  assert.equal(bert.dtype, 'float32', 'without weights, config.json’s torch_dtype');
-  assert.match(bert.problem!, /model_type "bert" is not supported; supported: t5/);
+  assert.equal(gpt2.architecture, 'GPT2LMHeadModel');
+  assert.equal(gpt2.dtype, 'float32', 'without weights, config.json’s torch_dtype');
+  assert.match(gpt2.problem!, /model_type "gpt2" is not supported; supported: t5.*bert\/roberta/);
   assert.deepEqual(listModels({ home, cacheDir: path.join(dir, 'nowhere') }), []);
 });
 
@@ -95,7 +95,7 @@ test('peft-bench models lists the cache, adds folders and refuses ones it cannot
   assert.deepEqual(JSON.parse(readFileSync(path.join(home, 'model-folders.json'), 'utf8')), [folder]);
   const listed = JSON.parse(cli('--json').out) as { name: string; source: string }[];
   assert.deepEqual(listed.map((e) => [e.name, e.source]), [
-    ['default', 'builtin'], ['default-untrained', 'builtin'], ['google-bert/bert-base-uncased', 'hf-cache'], ['org/tiny-t5', 'hf-cache'], ['mine', 'folder'],
+    ['default', 'builtin'], ['default-untrained', 'builtin'], ['openai-community/gpt2', 'hf-cache'], ['org/tiny-t5', 'hf-cache'], ['mine', 'folder'],
   ]);
   const empty = path.join(dir, 'empty');
   mkdirSync(empty);

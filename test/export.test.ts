@@ -299,6 +299,47 @@ describe('merged export', () => {
     assert.ok(report.checks[0].tolerance > 1e-4 && report.checks[0].tolerance < 1e-2);
   });
 
+  test('a sharded base checkpoint: the merged export keeps its shard files, the tensors in each and its index', () => {
+    const base = path.join(dir, 'model-sharded');
+    mkdirSync(base);
+    for (const f of ['config.json', 'tokenizer.json']) writeFileSync(path.join(base, f), readFileSync(path.join(modelDir, f)));
+    const st = readSt(path.join(modelDir, 'model.safetensors'));
+    const names = ['model-00001-of-00003.safetensors', 'model-00002-of-00003.safetensors', 'model-00003-of-00003.safetensors'];
+    // Round-robin, so a shard's tensors are not a contiguous run of the single file's.
+    const shardOf = new Map(st.order.map((name, i) => [name, names[i % 3]]));
+    for (const shard of names) {
+      const mine = st.order.filter((name) => shardOf.get(name) === shard).reverse();
+      writeSafetensorsFile(path.join(base, shard), mine.map((name) => ({ name, dtype: 'F32' as const, shape: st.tensors.get(name)!.shape, data: st.tensors.get(name)!.data })), { format: 'pt' });
+    }
+    const index = { metadata: { total_size: 0, total_parameters: 1234 }, weight_map: Object.fromEntries(shardOf) };
+    writeFileSync(path.join(base, 'model.safetensors.index.json'), JSON.stringify(index));
+    const options = { r: 4, alpha: 8 };
+    const delta = trainedDelta('lora_qv', options);
+    const out = freshOut();
+    const report = exportDelta({ modelDir: base, method: 'lora_qv', options, delta, kind: 'merged', out });
+    assert.deepEqual(report.files.sort(), [...names, 'config.json', 'model.safetensors.index.json', 'tokenizer.json'].sort());
+    const written = JSON.parse(readFileSync(path.join(out, 'model.safetensors.index.json'), 'utf8'));
+    assert.deepEqual(written.weight_map, index.weight_map);
+    assert.equal(written.metadata.total_parameters, 1234, 'the base index\'s metadata is kept');
+    let total = 0;
+    for (const shard of names) {
+      const got = readSt(path.join(out, shard)), was = readSt(path.join(base, shard));
+      assert.deepEqual(got.order, was.order, `${shard}: the same tensors in the same order`);
+      assert.deepEqual(got.meta, { format: 'pt' });
+      for (const t of got.tensors.values()) total += 4 * t.data.length;
+    }
+    assert.equal(written.metadata.total_size, total);
+    const q = `${DEC_CROSS[0]}.q`;
+    const byName = new Map(delta.map((d) => [d.name, { dtype: 'F32', shape: d.shape, data: d.data }]));
+    const update = matmul(byName.get(`base_model.model.${q}.lora_B.weight`)!, byName.get(`base_model.model.${q}.lora_A.weight`)!);
+    const w = st.tensors.get(`${q}.weight`)!.data, got = readSt(path.join(out, shardOf.get(`${q}.weight`)!)).tensors.get(`${q}.weight`)!.data;
+    assert.ok(got.every((v, i) => Math.abs(v - (w[i] + 2 * update[i])) < 1e-6), 'W + (α/r)·B·A in its shard');
+    assert.ok(report.checks[0].ok && report.checks[0].relDiff <= 1e-4, JSON.stringify(report.checks));
+    // An explicit size re-shards it.
+    const resharded = exportDelta({ modelDir: base, method: 'lora_qv', options, delta, kind: 'merged', out: freshOut(), shardBytes: 1e9 });
+    assert.deepEqual(resharded.files.filter((f) => f.startsWith('model')), ['model.safetensors']);
+  });
+
   test('ia3 on a bfloat16 checkpoint stays bfloat16 and within bfloat16 tolerance', () => {
     const base = baseIn('BF16');
     const out = freshOut();
@@ -380,8 +421,8 @@ describe('bad input', () => {
     const cfgFile = path.join(out, 'adapter_config.json');
     const cfg = JSON.parse(readFileSync(cfgFile, 'utf8'));
     const withConfig = (c: Record<string, unknown>) => writeFileSync(cfgFile, JSON.stringify({ ...cfg, ...c }));
-    withConfig({ use_rslora: true });
-    assert.throws(() => importAdapter(out, modelDir), /adapter_config\.json: use_rslora is true/);
+    withConfig({ modules_to_save: ['lm_head'] });
+    assert.throws(() => importAdapter(out, modelDir), /adapter_config\.json: modules_to_save is \["lm_head"\]/);
     withConfig({ task_type: 'CAUSAL_LM' });
     assert.throws(() => importAdapter(out, modelDir), /task_type is "CAUSAL_LM" but a t5 model is SEQ_2_SEQ_LM/);
     withConfig({ peft_type: 'VERA' });

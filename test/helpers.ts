@@ -1,6 +1,6 @@
 // Shared test fixtures: tiny T5 configs and batches, so every suite builds the same small things.
 import * as tf from '@tensorflow/tfjs-core';
-import type { DecoderConfig, T5Config } from '../src/main/engine/models/types';
+import type { DecoderConfig, EncoderConfig, T5Config } from '../src/main/engine/models/types';
 import { makeBatch, type EncodedExample } from '../src/main/engine/data/batching';
 
 export const TINY_T5: T5Config = {
@@ -20,6 +20,18 @@ export const TINY_LLAMA: DecoderConfig = {
 
 /** A tiny Qwen2: biases on q, k and v, tied head. */
 export const TINY_QWEN2: DecoderConfig = { ...TINY_LLAMA, modelType: 'qwen2', qkvBias: true, tieWordEmbeddings: true };
+
+/** A tiny BERT: two token types, a 32-position table, a tanh pooler and a 2-label classifier. */
+export const TINY_BERT: EncoderConfig = {
+  modelType: 'bert', vocabSize: 48, hiddenSize: 16, intermediateSize: 32, numLayers: 2, numHeads: 4,
+  maxPositionEmbeddings: 32, typeVocabSize: 2, layerNormEps: 1e-12, hiddenAct: 'gelu', hiddenDropout: 0.1,
+  attentionDropout: 0.1, classifierDropout: 0.1, padTokenId: 0, numLabels: 2,
+};
+
+/** A tiny RoBERTa: positions from padding_idx + 1 = 2, one token type, the dense + out_proj head, 3 labels. */
+export const TINY_ROBERTA: EncoderConfig = {
+  ...TINY_BERT, modelType: 'roberta', maxPositionEmbeddings: 34, typeVocabSize: 1, layerNormEps: 1e-5, padTokenId: 1, numLabels: 3,
+};
 
 /** Deterministic examples with ids in [2, vocab). */
 export function tinyExamples(n: number, vocab = TINY_T5.vocabSize, seed = 1): EncodedExample[] {

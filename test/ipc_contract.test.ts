@@ -278,3 +278,15 @@ const RESULT: RunResult = {
   finalLoss: 2.1,
   trainSeconds: 42,
 };
+
+test('adapters:import: an absolute adapter folder, a task, and an experiment or a model folder', () => {
+  const check = VALIDATORS['adapters:import'];
+  assert.deepEqual(check({ folder: '/a/adapter', task: 'colours', experimentId: 3 }), { folder: '/a/adapter', task: 'colours', experimentId: 3 });
+  assert.deepEqual(check({ folder: ' /a ', task: 'spam_assassin', model: '/m', name: 'py' }), { folder: '/a', task: 'spam_assassin', model: '/m', name: 'py' });
+  assert.throws(() => check({ folder: 'adapter', task: 't', experimentId: 1 }), /adapters:import: field 'folder' must be the adapter folder as an absolute path, got "adapter"/);
+  assert.throws(() => check({ folder: '/a', task: '', experimentId: 1 }), /field 'task' must name a task/);
+  assert.throws(() => check({ folder: '/a', task: 't', experimentId: 0 }), /field 'experimentId' must be a positive integer id/);
+  assert.throws(() => check({ folder: '/a', task: 't' }), /field 'model' is needed for a new experiment/);
+  assert.throws(() => check({ folder: '/a', task: 't', model: 'rel' }), /field 'model' must be the base model folder as an absolute path/);
+  assert.throws(() => check({ folder: '/a', task: 't', model: '/m', extra: 1 }), /unknown field 'extra'/);
+});

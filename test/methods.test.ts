@@ -3,13 +3,13 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/main/engine/backend';
-import { disposeBatch } from '../src/main/engine/data/batching';
+import { disposeBatch, makeBatch } from '../src/main/engine/data/batching';
 import { modelShape as randomShape, randomModel } from '../src/main/engine/models/families';
-import type { DecoderConfig, ModelConfig, T5Config } from '../src/main/engine/models/types';
+import type { DecoderConfig, EncoderConfig, ModelConfig, Seq2SeqBatch, T5Config } from '../src/main/engine/models/types';
 import type { MethodOptions } from '../src/main/engine/peft/method';
 import { METHODS } from '../src/main/engine/peft/registry';
 import { AdamW } from '../src/main/engine/train/adamw';
-import { relError, TINY_LLAMA, TINY_QWEN2, TINY_T5, TINY_T5_GATED, tinyBatch, values } from './helpers';
+import { relError, TINY_BERT, TINY_LLAMA, TINY_QWEN2, TINY_ROBERTA, TINY_T5, TINY_T5_GATED, tinyBatch, tinyExamples, values } from './helpers';
 
 /** The sizes a method's count depends on, written out per family independently of the models' code. */
 interface Dims {
@@ -29,6 +29,8 @@ interface Dims {
   /** KronA on q and v: factor pairs of the tiny widths (see krona.ts's factorization). */
   krona: number;
   biasParams: number;
+  /** The task head (an encoder's classifier), trained with every method; 0 where there is none. */
+  head: number;
 }
 
 function t5Dims(c: T5Config): Dims {
@@ -39,6 +41,7 @@ function t5Dims(c: T5Config): Dims {
     normParams: (5 * c.numLayers + 2) * c.dModel,
     krona: attn * 2 * (16 + 16), // d = 16 = 4·4 on both sides; r 8 ≥ 4/2 keeps w2 whole
     biasParams: 0,
+    head: 0,
   };
 }
 
@@ -49,6 +52,19 @@ function decoderDims(c: DecoderConfig): Dims {
     normParams: (2 * L + 1) * c.hiddenSize,
     krona: L * ((4 * 4 + 4 * 4) + (2 * 4 + 4 * 4)), // q 16→16: 4·4 | 4·4; v 16→8: out 2·4, in 4·4
     biasParams: c.qkvBias ? L * (q + 2 * kv) : 0,
+    head: 0,
+  };
+}
+
+function encoderDims(c: EncoderConfig): Dims {
+  const D = c.hiddenSize, F = c.intermediateSize, L = c.numLayers, N = c.numLabels;
+  return {
+    D, q: D, kv: D, F, gated: false, attn: L, ffn: L, selfAndFfn: 2 * L, prefixLocations: 1,
+    normParams: (2 * L + 1) * 2 * D, // LayerNorm scales and biases: embeddings + two per layer
+    krona: L * 2 * (16 + 16),
+    // q, k, v, o, intermediate, output and the two LayerNorm biases per layer; the embeddings' LayerNorm; BERT's pooler
+    biasParams: L * (4 * D + F + D + 2 * D) + D + (c.modelType === 'bert' ? D : 0),
+    head: c.modelType === 'bert' ? D * N + N : D * D + D + D * N + N,
   };
 }
 
@@ -113,11 +129,16 @@ const CASES: Record<string, Case> = {
   },
 };
 
-const FAMILIES: Record<string, { config: ModelConfig; dims: Dims }> = {
-  't5 relu tied': { config: TINY_T5, dims: t5Dims(TINY_T5) },
-  't5 gated untied': { config: TINY_T5_GATED, dims: t5Dims(TINY_T5_GATED) },
-  'llama gqa untied': { config: TINY_LLAMA, dims: decoderDims(TINY_LLAMA) },
-  'qwen2 biases tied': { config: TINY_QWEN2, dims: decoderDims(TINY_QWEN2) },
+/** Label indices in place of text targets: an encoder's batch. */
+const labelBatch = (c: EncoderConfig) => () => makeBatch(tinyExamples(4).map((e, i) => ({ input: e.input, target: [i % c.numLabels] })), c.padTokenId);
+
+const FAMILIES: Record<string, { config: ModelConfig; dims: Dims; batch: () => Seq2SeqBatch }> = {
+  't5 relu tied': { config: TINY_T5, dims: t5Dims(TINY_T5), batch: tinyBatch },
+  't5 gated untied': { config: TINY_T5_GATED, dims: t5Dims(TINY_T5_GATED), batch: tinyBatch },
+  'llama gqa untied': { config: TINY_LLAMA, dims: decoderDims(TINY_LLAMA), batch: tinyBatch },
+  'qwen2 biases tied': { config: TINY_QWEN2, dims: decoderDims(TINY_QWEN2), batch: tinyBatch },
+  'bert classifier': { config: TINY_BERT, dims: encoderDims(TINY_BERT), batch: labelBatch(TINY_BERT) },
+  'roberta classifier': { config: TINY_ROBERTA, dims: encoderDims(TINY_ROBERTA), batch: labelBatch(TINY_ROBERTA) },
 };
 
 before(async () => {
@@ -129,7 +150,7 @@ test('every registry key equals its method id, and every method has a test row',
   assert.deepEqual(Object.keys(CASES).sort(), Object.keys(METHODS).sort());
 });
 
-for (const [family, { config, dims }] of Object.entries(FAMILIES)) {
+for (const [family, { config, dims, batch: familyBatch }] of Object.entries(FAMILIES)) {
   for (const [id, expect] of Object.entries(CASES)) {
     const refusal = expect.refused?.(dims, config.modelType) ?? null;
     if (refusal) {
@@ -142,7 +163,7 @@ for (const [family, { config, dims }] of Object.entries(FAMILIES)) {
     describe(`${id} on ${family}`, () => {
       test('counts, identity at init, one step changes only its own variables, no leak', () => {
         const model = randomModel(config, 3);
-        const batch = tinyBatch();
+        const batch = familyBatch();
         const method = METHODS[id];
         const base = () => tf.tidy(() => values(model.logits(batch, { training: false })).slice());
         const before = base();
@@ -150,7 +171,7 @@ for (const [family, { config, dims }] of Object.entries(FAMILIES)) {
         const attached = method.attach(model, method.validate(expect.options ?? {}, config), 7);
         try {
           const trainable = expect.trainable(dims);
-          assert.equal(attached.trainableParams, trainable < 0 ? model.numParams() : trainable);
+          assert.equal(attached.trainableParams, trainable < 0 ? model.numParams() : trainable + dims.head);
           const counted = method.count(model.shape(), method.validate(expect.options ?? {}, config));
           assert.equal(counted.trainable, attached.trainableParams, 'count() disagrees with attach()');
           assert.equal(counted.changed, attached.changedParams, 'count() disagrees with attach() on changed');
@@ -179,7 +200,7 @@ for (const [family, { config, dims }] of Object.entries(FAMILIES)) {
       });
 
       test('save then load reproduces outputs; merged equals unmerged', () => {
-        const batch = tinyBatch();
+        const batch = familyBatch();
         const trained = randomModel(config, 3);
         const method = METHODS[id];
         const opts = method.validate(expect.options ?? {}, config);

@@ -1,7 +1,8 @@
 // One experiment over two models, end to end on tiny checkpoints: the matrix models × tasks ×
 // methods × rates × seeds planned and trained by real workers, the model kept on every run and
-// learning-rate choice, a run killed and resumed, and the reports with one block per model; the
-// built-in models as the picker lists them and as a comparison builds them.
+// learning-rate choice, a run killed and resumed, and the reports with one block per model; an
+// adapter imported onto one of the models; the built-in models as the picker lists them and as a
+// comparison builds them.
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
@@ -9,10 +10,13 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { storedReport, referenceTable } from '../src/main/cli/report';
 import { parseComparison } from '../src/main/comparison/config';
+import { importAsRun } from '../src/main/comparison/imported_run';
 import { builtinEntries, builtinFolder, resolveBuiltins, unbuilt } from '../src/main/comparison/models';
 import { publishedTable5 } from '../src/main/comparison/reference';
 import { resumeExperiment, runComparison } from '../src/main/comparison/runner';
-import { initBackend } from '../src/main/engine/backend';
+import { backendChoice, initBackend } from '../src/main/engine/backend';
+import { exportDelta } from '../src/main/engine/export/export';
+import { readDelta } from '../src/main/engine/export/import_adapter';
 import { saveModel } from '../src/main/engine/models/load';
 import { T5Model } from '../src/main/engine/models/t5';
 import { Store } from '../src/main/store/store';
@@ -130,6 +134,42 @@ test('the reports of a two-model experiment: Table 4 by model and per model and 
   assert.match(storedReport(store, experimentId, 'text', published), /none of this experiment's models \(model, tiny-gated\) is in it; the study reports T5-Large, T5-3B, T5-11B/);
   const ref = referenceTable(published, ['full', 'lora_qv'], 'md', ['google-t5/t5-large', 't5-3b', 'default']);
   assert.deepEqual(ref.split('\n').slice(4).map((l) => l.split(' | ').slice(0, 2).join(' ')), ['| T5-Large full', '| T5-Large lora_qv', '| T5-3B full', '| T5-3B lora_qv']);
+});
+
+test('an adapter imported into a two-model experiment is a run of the model it was trained on, reported under that model', () => {
+  assert.ok(experimentId, 'the comparison above ran');
+  const lrs = store.lrChoices(experimentId);
+  const chosenLr = lrs.find((l) => l.model === 'tiny-gated' && l.method === 'lora_qv')!.learningRate;
+  const lora = store.listRuns({ experimentId }).find((r) => r.model === 'tiny-gated' && r.method === 'lora_qv' && r.learningRate === chosenLr)!;
+  const adapter = path.join(dir, 'gated-adapter');
+  exportDelta({
+    modelDir: lora.spec.modelDir, method: 'lora_qv', options: lora.spec.methodOptions,
+    delta: readDelta(path.join(artifactsRoot, `run-${lora.id}`, 'delta.safetensors')), kind: 'adapter', out: adapter,
+  });
+  const before = store.listRuns({ experimentId }).length;
+  assert.throws(() => importAsRun(store, { adapterDir: adapter, task: 'colours', experimentId }, backendChoice()),
+    /experiment \d+ compares several models: model \(.*\), tiny-gated \(.*\); say which one the adapter was trained on with --model/);
+  assert.throws(() => importAsRun(store, { adapterDir: adapter, task: 'colours', experimentId, model: path.join(dir, 'elsewhere') }, backendChoice()),
+    /--model .*elsewhere is none of experiment \d+'s models \(model \(.*\), tiny-gated \(.*\)\)/);
+  assert.equal(store.listRuns({ experimentId }).length, before, 'nothing stored by a refusal');
+  const out = importAsRun(store, { adapterDir: adapter, task: 'colours', experimentId, model: gated }, backendChoice());
+  assert.equal(out.model, 'tiny-gated');
+  const run = store.getRun(out.runId)!;
+  assert.deepEqual([run.model, run.spec.modelDir, run.imported?.sourceDir], ['tiny-gated', gated, adapter]);
+  assert.equal(run.result!.score, lora.result!.score, 'scored as its trained run was');
+
+  const text = storedReport(store, experimentId, 'text');
+  // Table 4 by model: the imported row has a score under tiny-gated only, after the methods trained here.
+  assert.match(text, /\nlora_qv\s+\d+\.\d\d\s+\d+\.\d\d\nlora_qv \(imported: gated-adapter\)\s+—\s+\d+\.\d\d\n/);
+  assert.match(text, /\ntiny-gated\s+lora_qv \(imported: gated-adapter\)\s+\d+\.\d\d \[imported, n=1\]/);
+  assert.doesNotMatch(text, /\nmodel\s+lora_qv \(imported/);
+  // Table 5 per model: its training dimensions not measured here.
+  assert.match(text, /\ntiny-gated\s+lora_qv \(imported: gated-adapter\)\s+\d+\.\d\d\s+[0-9.]+\s+[0-9.]+\s+[0-9.]+ K?B\s+n\/m\s+n\/m\s+n\/m\s+n\/m\s+n\/m\s/);
+  assert.match(text, /lora_qv \(imported: gated-adapter\) on tiny-gated from .*gated-adapter/);
+  const json = JSON.parse(storedReport(store, experimentId, 'json')) as { methods: { model: string; label: string; imported: string | null }[] };
+  assert.deepEqual(json.methods.map((m) => `${m.model} ${m.label}`), [
+    'model full', 'model lora_qv', 'tiny-gated full', 'tiny-gated lora_qv', 'tiny-gated lora_qv (imported: gated-adapter)',
+  ]);
 });
 
 function count(xs: string[]): Record<string, number> {

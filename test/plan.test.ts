@@ -77,6 +77,27 @@ test('the exact T5-Large counts of the study (METHODS.md summary)', () => {
   assert.match(planTable([...rows.values()], configDir('T5-Large')), /t5-large: 737\.67M parameters/);
 });
 
+test('the public BERT and RoBERTa base configs give the well-known counts; the head trains with every method', () => {
+  const bert = new Map(planRows(readPlanConfig(path.join('resources', 'model-configs', 'bert-base-uncased'))).map((r) => [r.method, r]));
+  const head = 768 * 2 + 2; // classifier of transformers' default 2 labels
+  assert.equal(bert.get('full')!.totalParams - bert.get('full')!.headParams, 109_482_240, 'BertModel, pooler included');
+  assert.equal(bert.get('full')!.headParams, head);
+  assert.equal(bert.get('full')!.trainable, 109_482_240 + head);
+  assert.equal(bert.get('lora_qv')!.trainable, 294_912 + head, 'LoRA r 8 on query and value: 12 · 2 · 8 · (768 + 768)');
+  assert.equal(bert.get('lora_qv')!.changed, 12 * 2 * 768 * 768 + head);
+  assert.equal(bert.get('bitfit')!.trainable, 12 * (7 * 768 + 3072) + 768 + 768 + head, 'every bias, LayerNorm ones and the pooler’s included');
+  assert.equal(bert.get('ln_tuning')!.trainable, 25 * 2 * 768 + head);
+  assert.equal(bert.get('prompt_tuning')!.trainable, 20 * 768 + head);
+  assert.ok([...bert.values()].every((r) => r.refused === null), 'every method applies to BERT');
+  const roberta = new Map(planRows(readPlanConfig(path.join('resources', 'model-configs', 'roberta-base'))).map((r) => [r.method, r]));
+  const robertaHead = 768 * 768 + 768 + 768 * 2 + 2; // classifier.dense and classifier.out_proj
+  assert.equal(roberta.get('full')!.trainable, 124_647_170, 'RobertaForSequenceClassification, no pooler');
+  assert.equal(roberta.get('full')!.headParams, robertaHead);
+  assert.equal(roberta.get('lora_qv')!.trainable, 294_912 + robertaHead);
+  assert.match(planTable([bert.get('lora_qv')!], path.join('resources', 'model-configs', 'bert-base-uncased')),
+    /bert-base-uncased: 109\.48M parameters \(109,483,778: 109,482,240 in the base model, 1,538 in the classification head/);
+});
+
 test('plan refuses bad options with the field named', () => {
   const config = readPlanConfig(configDir('T5-Large'));
   assert.throws(() => planRows(config, [parsePlanRequest('lora_qv={"r":0}')]), /lora_qv\.r must be a positive integer, got 0/);
@@ -133,6 +154,7 @@ test('peft-bench methods: the capability matrix with export format and inference
   assert.match(by.get('houlsby')!.exportFormat, /workbench layout/);
   assert.match(by.get('houlsby')!.inferenceOverhead, /96 serial bottleneck adapters .* 12,582,912 extra multiply-adds per token/);
   assert.match(by.get('bitfit')!.families['LLaMA (decoder)'] ?? '', /no bias/);
+  assert.deepEqual(caps.filter((c) => c.families['BERT/RoBERTa (encoder)'] !== null).map((c) => c.id), [], 'every method applies to the encoders');
   const text = methodsReport(false);
   assert.match(text, /inference cost \(T5-Large, defaults\):/);
   assert.match(text, /bitfit on T5 \(encoder-decoder\): /);

@@ -104,7 +104,7 @@ describe('records', () => {
       assert.ok(queued);
       assert.deepEqual(queued, {
         id, experimentId: exp, model: 't5-tiny', task: 'sst2', method: 'lora', learningRate: 3e-4, seed: 7, role: 'seed', spec: SPEC, env: null,
-        status: 'queued', reason: null, createdAt: queued.createdAt, startedAt: null, finishedAt: null, result: null, interruptedAt: null, resumes: 0,
+        status: 'queued', reason: null, createdAt: queued.createdAt, startedAt: null, finishedAt: null, result: null, interruptedAt: null, resumes: 0, imported: null,
       });
       store.startRun(id, ENV);
       const running = store.getRun(id);
@@ -123,9 +123,13 @@ describe('records', () => {
   test('results keep NaN and nulls apart', () => {
     with_store((store) => {
       const run = store.createRun(store.createExperiment('e', {}), SPEC);
-      const diverged: RunResult = { ...RESULT, finalLoss: NaN, score: 0, peakGpuBytes: 2 ** 33, inferTokensPerSecMerged: null, metric: 'exact_match' };
-      store.finishRun(run, diverged);
-      assert.deepEqual(store.getRun(run)?.result, diverged);
+      const odd: RunResult = { ...RESULT, inferTokensPerSecUnmerged: NaN, score: 0, peakGpuBytes: 2 ** 33, inferTokensPerSecMerged: null, metric: 'exact_match' };
+      store.finishRun(run, odd);
+      assert.deepEqual(store.getRun(run)?.result, odd);
+      // A training dimension that could not be measured (too few timed steps) reads back as null: not measured.
+      const short = store.createRun(store.createExperiment('f', {}), SPEC);
+      store.finishRun(short, { ...RESULT, trainTokensPerSec: NaN });
+      assert.equal(store.getRun(short)?.result?.trainTokensPerSec, null);
     });
   });
 
@@ -201,7 +205,7 @@ describe('database file', () => {
     assert.deepEqual(read_versions(), [latest, MIGRATIONS.map((m) => m.version)]);
     with_store((store) => assert.deepEqual(store.listExperiments().map((e) => e.name), ['kept']), file);
     assert.deepEqual(read_versions(), [latest, MIGRATIONS.map((m) => m.version)]);
-    assert.deepEqual(table_names(file), ['experiments', 'lr_choices', 'metrics', 'queue_items', 'queue_state', 'results', 'run_attempts', 'runs', 'schema_migrations']);
+    assert.deepEqual(table_names(file), ['experiments', 'imported_runs', 'lr_choices', 'metrics', 'queue_items', 'queue_state', 'results', 'run_attempts', 'runs', 'schema_migrations']);
   });
 
   test('migrates a database left at an older version, keeping its data', () => {
@@ -331,8 +335,8 @@ test('migration 3 keeps stored results, marks old runs as seed runs and records 
   }
 });
 
-test('migration 6 names the model of every stored run and learning-rate choice; old experiments read as before', () => {
-  const file = path.join(mkdtempSync(path.join(tmpdir(), 'mig6-')), 'old.db');
+test('migrations 6 and 7: migration 7 names the model of every stored run and learning-rate choice; old experiments read as before', () => {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'mig7-')), 'old.db');
   const old = new Database(file);
   applyMigrations(old, file, MIGRATIONS.slice(0, 5));
   old.prepare(`INSERT INTO experiments (name, created_at, config, status) VALUES ('e', 'now', ?, 'done')`).run(JSON.stringify({ model: '/models/t5-small', tasks: ['rte'] }));
@@ -361,6 +365,70 @@ test('migration 6 names the model of every stored run and learning-rate choice; 
     const id = store.createRun(1, { ...SPEC, modelDir: '/models/other' }, 'seed', 'named');
     assert.equal(store.getRun(id)!.model, 'named');
     assert.equal(store.getRun(store.createRun(1, { ...SPEC, modelDir: '/x/y/t5-large' }))!.model, 't5-large', 'by default the folder names it');
+    // Results as migration 6 rebuilt them: a row stored at version 5 keeps its measured training dimensions.
+    assert.deepEqual([store.getRun(1)!.result!.peakTensorBytes, store.getRun(1)!.result!.peakRssBytes, store.getRun(1)!.result!.score], [100, 200, 0.7]);
+  } finally {
+    store.close();
+  }
+});
+
+test('migration 7 over a database at version 6: an imported run takes its base model\'s name and keeps its null training dimensions', () => {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'mig7-')), 'v6.db');
+  const old = new Database(file);
+  applyMigrations(old, file, MIGRATIONS.slice(0, 6));
+  old.prepare(`INSERT INTO experiments (name, created_at, config, status) VALUES ('imported: a', 'now', ?, 'done')`).run(JSON.stringify({ model: '/models/t5-small' }));
+  old.prepare(`INSERT INTO runs (experiment_id, task, method, learning_rate, seed, role, spec, status, created_at) VALUES (1, 'rte', 'lora_qv', 0, 0, 'seed', ?, 'done', 'now')`)
+    .run(JSON.stringify({ ...SPEC, modelDir: '/models/t5-small', task: 'rte', method: 'lora_qv', learningRate: 0, seed: 0 }));
+  old.prepare(`INSERT INTO imported_runs (run_id, source_dir, layout, peft_type, base_model, warnings, imported_at) VALUES (1, '/adapters/a', 'peft', 'LORA', NULL, '[]', 'then')`).run();
+  old.prepare(`INSERT INTO results (run_id, total_params, trainable_params, changed_params, storage_bytes, infer_tokens_per_sec_unmerged, metric, score)
+    VALUES (1, 10, 2, 2, 8, 3000, 'accuracy', 0.6)`).run();
+  old.close();
+  const store = Store.open(file);
+  try {
+    const run = store.getRun(1)!;
+    assert.equal(run.model, 't5-small');
+    assert.equal(run.imported?.sourceDir, '/adapters/a');
+    assert.deepEqual([run.result!.peakTensorBytes, run.result!.trainTokensPerSec, run.result!.validationScore, run.result!.score], [null, null, null, 0.6]);
+    assert.deepEqual(summariseCells(store.listRuns({ experimentId: 1 }), store.lrChoices(1)).map((c) => [c.model, c.label, c.score.n]), [['t5-small', 'lora_qv (imported: a)', 1]]);
+  } finally {
+    store.close();
+  }
+});
+
+test('migration 6 keeps stored results; an imported run is stored in one transaction with its training dimensions null', () => {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'mig6-')), 'old.db');
+  const old = new Database(file);
+  applyMigrations(old, file, MIGRATIONS.slice(0, 5));
+  old.prepare(`INSERT INTO experiments (name, created_at, config, status) VALUES ('e', 'now', '{}', 'done')`).run();
+  old.prepare(`INSERT INTO runs (experiment_id, task, method, learning_rate, seed, spec, status, created_at) VALUES (1, 't', 'full', 0.001, 0, '{}', 'done', 'now')`).run();
+  old.prepare(`INSERT INTO results (run_id, total_params, trainable_params, changed_params, storage_bytes, peak_tensor_bytes, peak_rss_bytes,
+    train_tokens_per_sec, infer_tokens_per_sec_unmerged, metric, score, validation_score, final_loss, train_seconds)
+    VALUES (1, 10, 10, 10, 40, 100, 200, 1500, 3000, 'accuracy', 0.75, 0.7, 0.5, 12)`).run();
+  old.close();
+  const store = Store.open(file);
+  try {
+    const kept = store.getRun(1)!;
+    assert.deepEqual(
+      [kept.result!.score, kept.result!.peakTensorBytes, kept.result!.peakRssBytes, kept.result!.trainTokensPerSec, kept.result!.finalLoss, kept.imported],
+      [0.75, 100, 200, 1500, 0.5, null],
+    );
+    const from = { sourceDir: '/adapters/a', layout: 'peft' as const, peftType: 'LORA', baseModel: 'org/m', warnings: ['w'] };
+    const result = { ...RESULT, peakTensorBytes: null, peakRssBytes: null, trainTokensPerSec: null, validationScore: null, finalLoss: null, trainSeconds: null };
+    const placed: number[] = [];
+    const { experimentId, runId } = store.addImportedRun(1, { ...SPEC, learningRate: 0, steps: 0 }, 'base', ENV, from, result, (id) => placed.push(id));
+    assert.equal(experimentId, 1);
+    assert.deepEqual(placed, [runId]);
+    const run = store.getRun(runId)!;
+    assert.equal(run.status, 'done');
+    assert.equal(run.model, 'base', 'an imported run is on the model it was given');
+    assert.deepEqual(run.result, result, 'NULL training dimensions read back as null, not NaN');
+    assert.deepEqual({ ...run.imported, importedAt: 'x' }, { ...from, importedAt: 'x' });
+    // A failure while placing the files stores nothing, not even the new experiment.
+    assert.throws(() => store.addImportedRun({ name: 'new', config: {} }, SPEC, 'base', ENV, from, result, () => { throw new Error('disk full'); }), /disk full/);
+    assert.deepEqual(store.listExperiments().map((e) => e.name), ['e']);
+    assert.equal(store.listRuns().length, 2);
+    const made = store.addImportedRun({ name: 'new', config: { model: '/m' } }, SPEC, 'm', ENV, from, result);
+    assert.equal(store.getExperiment(made.experimentId)!.status, 'done');
   } finally {
     store.close();
   }

@@ -79,7 +79,7 @@ test('formatting per family: T5 text-to-text, decoder prompt + answer, encoder l
   const task = { name: 'rte', labels: ['entailment', 'not_entailment'] };
   assert.deepEqual(FORMATTERS.t5(ex, task), { source: 'rte hypothesis: h premise: p', target: 'entailment', labelIndex: null });
   assert.deepEqual(FORMATTERS.decoder(ex, task), { source: 'hypothesis: h\npremise: p\nanswer:', target: ' entailment', labelIndex: null });
-  assert.deepEqual(FORMATTERS.encoder(ex, task), { source: 'h\np', target: '', labelIndex: 0 });
+  assert.deepEqual(FORMATTERS.encoder(ex, task), { source: 'h\np', target: 'entailment', labelIndex: 0 });
   assert.throws(() => FORMATTERS.encoder(ex, { name: 'g', labels: null }), /label head needs a classification task/);
   assert.deepEqual(['t5', 'llama', 'bert'].map(familyOf), ['t5', 'decoder', 'encoder']);
 });

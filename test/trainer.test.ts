@@ -42,6 +42,19 @@ test('AdamW matches torch.optim.AdamW arithmetic', () => {
   p.dispose();
 });
 
+test('AdamW relative step: each tensor moves by lr times its own RMS (floored at 1e-3), as Adafactor scales steps', () => {
+  const big = tf.variable(tf.tensor1d([3, -4])); // RMS √12.5
+  const tiny = tf.variable(tf.tensor1d([1e-5, -1e-5])); // RMS below the floor
+  const opt = new AdamW([big, tiny], { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0, relativeStep: true }, ['a', 'b']);
+  const g = [tf.tensor1d([1, 1]), tf.tensor1d([1, 1])];
+  opt.step(g, 0.01); // the first Adam step is ±1 per element
+  const moved = (x: tf.Variable, before: number[]) => Array.from(x.dataSync()).map((v, i) => before[i] - v);
+  moved(big, [3, -4]).forEach((d) => assert.ok(Math.abs(d - 0.01 * Math.sqrt(12.5)) < 1e-5, `big moved ${d}`));
+  moved(tiny, [1e-5, -1e-5]).forEach((d) => assert.ok(Math.abs(d - 0.01 * 1e-3) < 1e-8, `tiny moved ${d}`));
+  tf.dispose([...g, big, tiny]);
+  opt.dispose();
+});
+
 const CFG: TrainConfig = { steps: 12, microBatch: 4, effectiveBatch: 8, learningRate: 3e-3, warmupRatio: 0.1, weightDecay: 0.01, seed: 5 };
 
 async function losses(cfg: TrainConfig, method = 'full'): Promise<number[]> {

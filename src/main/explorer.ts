@@ -92,23 +92,22 @@ const FORMULAS: Record<string, string> = {
   dora: 'lora_qv + 3L·2a',
 };
 
-/** Families the engine can load; the others are listed so the matrix says so plainly. */
-const FAMILIES = ['T5 (encoder-decoder)', 'LLaMA (decoder)', 'BERT/RoBERTa (encoder)'] as const;
-const NO_LOADER = 'the engine has no loader for this family yet';
+/** The families, each with the public config whose refusals stand for it. */
+const FAMILIES = [
+  ['T5 (encoder-decoder)', 't5-large'], ['LLaMA (decoder)', 'llama-2-7b'], ['BERT/RoBERTa (encoder)', 'bert-base-uncased'],
+] as const;
 
 export function methodCapabilities(): MethodCapability[] {
   const t5Large = referenceConfig('t5-large');
   const shape = modelShape(t5Large);
   const counts = planRows(t5Large);
-  const llama = planRows(referenceConfig('llama-2-7b'));
+  const rows = FAMILIES.map(([, config]) => (config === 't5-large' ? counts : planRows(referenceConfig(config))));
   return Object.values(METHODS).map((m) => {
     const t5 = counts.find((r) => r.method === m.id);
     return {
       id: m.id, title: m.title, paper: m.paper, mergeable: m.mergeable, formula: FORMULAS[m.id] ?? '—',
       defaults: { ...m.defaults },
-      families: {
-        [FAMILIES[0]]: t5?.refused ?? null, [FAMILIES[1]]: llama.find((r) => r.method === m.id)?.refused ?? null, [FAMILIES[2]]: NO_LOADER,
-      },
+      families: Object.fromEntries(FAMILIES.map(([family], i) => [family, rows[i].find((r) => r.method === m.id)?.refused ?? null])),
       t5LargeTrainable: t5?.trainable ?? null,
       exportFormat: PEFT_TYPES[m.id] ? `Hugging Face PEFT (${PEFT_TYPES[m.id]})` : m.id === 'full' ? 'a full checkpoint' : 'workbench layout (docs/export.md)',
       inferenceOverhead: m.id === 'full' ? 'none: the fine-tuned model itself' : m.mergeable ? 'none once merged' : inferenceOverhead(m.id, shape, m.defaults),

@@ -7,8 +7,9 @@ import { VALIDATORS, type AppInfo, type InvokeChannel, type InvokeReq, type Invo
 import { DEFAULT_BUDGET } from './comparison/config';
 import { resultRows, summariseCells } from './comparison/summary';
 import type { ComparisonService } from './comparisons';
+import { importAsRun } from './comparison/imported_run';
 import { BUILTIN_TASKS } from './engine/data/tasks';
-import { initBackend } from './engine/backend';
+import { backendChoice, initBackend } from './engine/backend';
 import { exportRun } from './engine/export/run_export';
 import { describeConfig } from './engine/models/families';
 import { addFolder, listModels } from './engine/models/discover';
@@ -27,8 +28,8 @@ export type Handlers = {
   [K in InvokeChannel]: (req: InvokeReq<K>) => InvokeRes<K> | Promise<InvokeRes<K>>;
 };
 
-/** The part of the store the handlers read. */
-export type StoreReader = Pick<Store, 'listExperiments' | 'listRuns' | 'getRun' | 'metrics' | 'lrChoices'>;
+/** The part of the store the handlers use: reads, and the one write of an imported adapter. */
+export type StoreReader = Pick<Store, 'listExperiments' | 'listRuns' | 'getRun' | 'metrics' | 'lrChoices' | 'getExperiment' | 'addImportedRun' | 'path'>;
 
 export interface HandlerDeps {
   store: StoreReader;
@@ -98,6 +99,18 @@ export function makeHandlers({ store, comparisons, dbPath, queue }: HandlerDeps)
         throw new Error(`models:add: field 'folder': ${err instanceof Error ? err.message : String(err)}`, { cause: err });
       }
     },
+    // Runs in the main process, as export does: two model loads and the test split's generation.
+    'adapters:import': async (req) => {
+      await initBackend();
+      const { experimentId, runId, created, model, evaluation: e } = importAsRun(store, {
+        adapterDir: req.folder, task: req.task, experimentId: req.experimentId, model: req.model, name: req.name,
+      }, backendChoice());
+      return {
+        experimentId, runId, created, model, method: e.adapter.method, options: e.adapter.options, task: e.task, metric: e.metric, examples: e.examples,
+        score: e.score, mergedScore: e.mergedScore, inferTokensPerSecUnmerged: e.inferTokensPerSecUnmerged,
+        inferTokensPerSecMerged: e.inferTokensPerSecMerged, warnings: e.adapter.warnings,
+      };
+    },
   };
 }
 
@@ -111,7 +124,7 @@ function appInfo(dbPath: string, busy: boolean): AppInfo {
   return {
     dbPath,
     builtinTasks: Object.keys(BUILTIN_TASKS),
-    defaultBudget: { ...DEFAULT_BUDGET },
+    defaultBudget: Object.fromEntries(Object.entries(DEFAULT_BUDGET).filter((e): e is [string, number] => typeof e[1] === 'number')),
     defaultModelDir: isModelFolder(defaultModel) ? defaultModel : null,
     busy,
   };

@@ -5,7 +5,7 @@
 import os from 'node:os';
 import type { ComparisonRequest } from '../shared/comparison_request';
 import type { EstimateRow, ModelEstimate, PlanEstimate } from '../shared/explorer_ipc';
-import type { RunRecord } from '../shared/types';
+import type { RunRecord, RunResult } from '../shared/types';
 import { planRows } from './cli/plan';
 import { preflight } from './comparison/runner';
 import { runsPerCell, type Cell } from './comparison/protocol';
@@ -32,6 +32,12 @@ export function currentDevice(): Device {
   return { name: `CPU, ${os.cpus().length} cores`, memoryBytes: os.totalmem() };
 }
 
+/** A finished run trained here, with its training measured (an imported adapter has none). */
+type Measured = RunRecord & { result: RunResult & { peakTensorBytes: number; trainTokensPerSec: number } };
+
+const measured = (r: RunRecord): r is Measured =>
+  r.status === 'done' && !r.imported && r.result !== null && r.result.peakTensorBytes !== null && r.result.trainTokensPerSec !== null;
+
 /** The app's estimate of a request (errors name the form field, as comparison:start's do). */
 export function estimatePlan(request: ComparisonRequest, pastRuns: RunRecord[], home: string, device: Device = currentDevice()): PlanEstimate {
   const comparison = renamed(() => toComparison(request, home));
@@ -57,7 +63,7 @@ export function estimateComparison(comparison: Comparison, pastRuns: RunRecord[]
 function estimateModel(comparison: Comparison, model: ModelRef, cells: Cell[], pastRuns: RunRecord[], device: Device): { model: ModelEstimate; rows: EstimateRow[] } {
   const config = readModelConfig(model.path);
   const counts = planRows(config, comparison.methods.map((m) => ({ id: m.id, options: m.options })));
-  const past = pastRuns.filter((r) => r.status === 'done' && r.result && r.spec.modelDir === model.path);
+  const past = pastRuns.filter(measured).filter((r) => r.spec.modelDir === model.path);
   const rows: EstimateRow[] = counts.map((plan) => {
     const mine = cells.filter((c) => c.method === plan.method);
     const runs = mine.reduce((n, c) => n + runsPerCell(comparison, c), 0);
@@ -84,11 +90,11 @@ function estimateModel(comparison: Comparison, model: ModelRef, cells: Cell[], p
  * the trainable part, and the activations kept for the backward pass (encoder, decoder and the
  * vocabulary logits). A past run of the same method, model, micro-batch and input length wins.
  */
-function peakMemory(c: Comparison, cells: Cell[], cfg: ModelConfig, total: number, trainable: number, past: RunRecord[]) {
+function peakMemory(c: Comparison, cells: Cell[], cfg: ModelConfig, total: number, trainable: number, past: Measured[]) {
   const same = past.filter((r) => r.method === cells[0]?.method && r.spec.microBatch === c.budget.micro_batch && r.spec.maxInputTokens === c.budget.max_input_tokens);
   if (same.length) {
-    const best = same.reduce((a, b) => (b.result!.peakTensorBytes > a.result!.peakTensorBytes ? b : a));
-    return { bytes: best.result!.peakTensorBytes, source: `measured, run ${best.id}` };
+    const best = same.reduce((a, b) => (b.result.peakTensorBytes > a.result.peakTensorBytes ? b : a));
+    return { bytes: best.result.peakTensorBytes, source: `measured, run ${best.id}` };
   }
   const tIn = c.budget.max_input_tokens;
   const tOut = Math.max(1, ...cells.map((x) => x.maxTargetTokens));
@@ -103,6 +109,10 @@ function activationsPerExample(cfg: ModelConfig, tIn: number, tOut: number): num
     const { dModel: d, dFf: f, numHeads: h, numLayers: le, numDecoderLayers: ld, vocabSize: v } = cfg;
     return le * tIn * (12 * d + 3 * f + 2 * h * tIn) + ld * tOut * (18 * d + 3 * f + 2 * h * (tOut + tIn)) + 3 * tOut * v;
   }
+  if ('numLabels' in cfg) { // BERT / RoBERTa: the input only, scored by a label head
+    const { hiddenSize: d, intermediateSize: f, numHeads: h, numLayers: l, numLabels: n } = cfg;
+    return l * tIn * (12 * d + 3 * f + 2 * h * tIn) + 3 * n;
+  }
   // A decoder reads prompt and target as one sequence and scores every position.
   const { hiddenSize: d, intermediateSize: f, numHeads: h, numLayers: l, vocabSize: v } = cfg;
   const t = tIn + tOut;
@@ -110,12 +120,12 @@ function activationsPerExample(cfg: ModelConfig, tIn: number, tOut: number): num
 }
 
 /** Training seconds of all runs: tokens (full-length inputs, so an upper bound) over a rate. */
-function trainSeconds(c: Comparison, cells: Cell[], total: number, trainable: number, past: RunRecord[]) {
+function trainSeconds(c: Comparison, cells: Cell[], total: number, trainable: number, past: Measured[]) {
   const tokens = cells.reduce((n, cell) => n + runsPerCell(c, cell) * cell.steps * c.budget.effective_batch * c.budget.max_input_tokens, 0);
   const method = cells[0]?.method;
-  const same = past.filter((r) => r.method === method).map((r) => r.result!.trainTokensPerSec).filter((x) => x > 0);
+  const same = past.filter((r) => r.method === method).map((r) => r.result.trainTokensPerSec).filter((x) => x > 0);
   if (same.length) return { seconds: tokens / median(same), source: `${same.length} past run${same.length > 1 ? 's' : ''} of ${method}` };
-  const flops = past.filter((r) => r.result!.trainTokensPerSec > 0).map((r) => r.result!.trainTokensPerSec * flopsPerToken(r.result!.totalParams, r.result!.trainableParams));
+  const flops = past.filter((r) => r.result.trainTokensPerSec > 0).map((r) => r.result.trainTokensPerSec * flopsPerToken(r.result.totalParams, r.result.trainableParams));
   const rate = flops.length ? median(flops) : NOMINAL_FLOPS;
   const source = flops.length ? `scaled from ${flops.length} past run${flops.length > 1 ? 's' : ''} on this model` : 'nominal 2 GFLOP/s';
   return { seconds: (tokens * flopsPerToken(total, trainable)) / rate, source };

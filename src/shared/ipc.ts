@@ -7,6 +7,7 @@ import type { ExperimentRecord, MetricPoint, ResultRow, RunRecord, RunStatus } f
 import {
   checkRenderTable, checkSaveFile, type ExploreRow, type MethodCapability, type PlanEstimate, type RenderTableReq, type SaveFileReq,
 } from './explorer_ipc';
+import { checkImportAdapter, type ImportAdapterReq, type ImportAdapterResult } from './import_ipc';
 import {
   checkQueueAdd, checkQueueDevice, checkQueueId, checkQueueMove, checkQueueRetry,
   type QueueAddReq, type QueueDeviceReq, type QueueMoveReq, type QueueRetryReq, type QueueSnapshot,
@@ -102,6 +103,11 @@ export interface InvokeMap {
   'models:list': { req: void; res: ModelEntry[] };
   /** Remembers a model folder (as `peft-bench models --add`); a folder that is not a model is refused with the reason. */
   'models:add': { req: { folder: string }; res: ModelEntry };
+  /**
+   * Scores an adapter folder trained elsewhere (e.g. in Python with peft) on a task's test examples
+   * and stores it as an imported run: in an experiment beside its trained runs, or in a new one.
+   */
+  'adapters:import': { req: ImportAdapterReq; res: ImportAdapterResult };
 }
 
 /** A checkpoint found in the Hugging Face cache or an added folder (`models:list`). */
@@ -176,6 +182,7 @@ export const INVOKE_NAMES = {
   'queue:device': 'setQueueDevice',
   'models:list': 'listModels',
   'models:add': 'addModelFolder',
+  'adapters:import': 'importAdapter',
 } as const satisfies { [K in InvokeChannel]: string };
 
 /** The name under which `window.api` exposes the subscription to each event channel. */
@@ -279,6 +286,7 @@ export const VALIDATORS: Validators = {
     }
     return { folder: fields.folder.trim() };
   },
+  'adapters:import': checkImportAdapter,
 };
 
 function noFields(channel: string): (payload: unknown) => void {

@@ -58,25 +58,33 @@ export interface RunSpec {
   testExamples: number;
   /** Updates between checkpoints (0 = none); absent in runs stored before checkpoints existed, read as 0. */
   checkpointEvery?: number;
+  /** Classification on a generative model: generate the label (the study) or rank the labels; absent = generate. */
+  scoring?: ClassificationScoring;
 }
+
+export type ClassificationScoring = 'generate' | 'rank';
 
 export type RunStatus = 'queued' | 'running' | 'done' | 'failed' | 'interrupted';
 
-/** The five dimensions of the study for one run, plus the counts behind them. */
+/**
+ * The five dimensions of the study for one run, plus the counts behind them. The training
+ * dimensions (peak memory, training throughput, loss, time, the validation score seen while
+ * training) are null for an imported adapter: it was trained elsewhere, so they were not measured here.
+ */
 export interface RunResult {
   totalParams: number;
   trainableParams: number;
   changedParams: number;
   /** Bytes of the saved delta (what one would ship for this task). */
   storageBytes: number;
-  /** Highest tf.memory().numBytes seen during training steps. */
-  peakTensorBytes: number;
-  /** Highest resident set size of the process during training. */
-  peakRssBytes: number;
-  /** Highest device memory used as reported by nvidia-smi, or null without a GPU. */
+  /** Highest tf.memory().numBytes seen during training steps; null when not trained here. */
+  peakTensorBytes: number | null;
+  /** Highest resident set size of the process during training; null when not trained here. */
+  peakRssBytes: number | null;
+  /** Highest device memory used as reported by nvidia-smi, or null without a GPU (or not trained here). */
   peakGpuBytes: number | null;
-  /** Input tokens per second over timed training steps (warm-up excluded). */
-  trainTokensPerSec: number;
+  /** Input tokens per second over timed training steps (warm-up excluded); null when not trained here. */
+  trainTokensPerSec: number | null;
   /** Input tokens per second of teacher-forced inference with the adapter unmerged. */
   inferTokensPerSecUnmerged: number;
   /** The same with the delta merged into the base weights, or null when the method cannot merge. */
@@ -84,10 +92,25 @@ export interface RunResult {
   metric: TaskMetric;
   /** Test score in [0, 1]. */
   score: number;
-  /** Best validation score in [0, 1] seen at the periodic evaluations. */
-  validationScore: number;
-  finalLoss: number;
-  trainSeconds: number;
+  /** Best validation score in [0, 1] seen at the periodic evaluations; null when not trained here. */
+  validationScore: number | null;
+  finalLoss: number | null;
+  trainSeconds: number | null;
+}
+
+/** Where an imported run's adapter came from: it was trained elsewhere and only scored here. */
+export interface ImportedFrom {
+  /** The adapter folder it was read from. */
+  sourceDir: string;
+  /** Hugging Face PEFT's layout (adapter_config.json) or the workbench's own. */
+  layout: 'peft' | 'workbench';
+  /** adapter_config.json's peft_type; null for the workbench layout. */
+  peftType: string | null;
+  /** base_model_name_or_path as the adapter recorded it. */
+  baseModel: string | null;
+  /** What loaded, but not exactly as the adapter says (another base model, peft's own adjustments). */
+  warnings: string[];
+  importedAt: string;
 }
 
 export interface MetricPoint {
@@ -130,6 +153,8 @@ export interface RunRecord {
   interruptedAt?: string | null;
   /** Times the run was continued from its checkpoint. */
   resumes?: number;
+  /** Set when the run is an imported adapter (trained elsewhere, scored here); null for a run trained here. */
+  imported?: ImportedFrom | null;
 }
 
 /** The learning rate a sweep chose for one model, task and method of an experiment. */
@@ -145,12 +170,20 @@ export interface LrChoice {
   chosenAt: string;
 }
 
-/** One model × task × method row of the comparison table the app shows: the chosen rate's seeds, averaged. */
+/**
+ * One model × task × method row of the comparison table the app shows: the chosen rate's seeds,
+ * averaged. An imported adapter is a row of its own, named by `label`, with its training dimensions null.
+ */
 export interface ResultRow {
   model: string;
   task: string;
   method: string;
-  learningRate: number;
+  /** The row's name: the method id, or "<method> (imported: <folder>)" for an imported adapter. */
+  label: string;
+  /** The adapter folder of an imported row; null for runs trained here. */
+  imported: string | null;
+  /** The chosen learning rate; null for an imported adapter (not trained here). */
+  learningRate: number | null;
   seeds: number;
   /** Mean test score and the half-width of its 95% Student-t interval over seeds (0 with one seed). */
   score: number;
@@ -159,10 +192,10 @@ export interface ResultRow {
   totalParams: number;
   changedParams: number;
   storageBytes: number;
-  peakTensorBytes: number;
-  peakRssBytes: number;
+  peakTensorBytes: number | null;
+  peakRssBytes: number | null;
   peakGpuBytes: number | null;
-  trainTokensPerSec: number;
+  trainTokensPerSec: number | null;
   inferTokensPerSecUnmerged: number;
   inferTokensPerSecMerged: number | null;
 }

@@ -55,7 +55,7 @@ options:
 const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 
 export async function main(argv: string[]): Promise<number> {
-  if ((argv[0] === 'export' || argv[0] === 'import') && !argv.includes('--help') && !argv.includes('-h')) return exportCommand(argv);
+  if (['export', 'import', 'evaluate'].includes(argv[0]) && !argv.includes('--help') && !argv.includes('-h')) return exportCommand(argv);
   const { values, positionals } = parseArgs({
     args: argv, allowPositionals: true,
     options: { db: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' }, experiment: { type: 'string' }, format: { type: 'string' }, workers: { type: 'string' }, 'with-reference': { type: 'boolean' }, method: { type: 'string', multiple: true }, add: { type: 'string' }, help: { type: 'boolean', short: 'h' } },

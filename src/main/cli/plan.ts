@@ -18,6 +18,8 @@ export interface PlanRow {
   method: string;
   options: MethodOptions;
   totalParams: number;
+  /** Of totalParams, the task head (an encoder's classifier), which every method trains; 0 where there is none. */
+  headParams: number;
   /** null when the method does not apply to this model (see `refused`). */
   trainable: number | null;
   changed: number | null;
@@ -62,7 +64,8 @@ export function planRows(config: ModelConfig, requests: PlanRequest[] = Object.k
   const shape = shapeOf(config);
   return requests.map(({ id, options }) => {
     const method = getMethod(id);
-    const base = { method: id, options, totalParams: shape.totalParams, mergeable: method.mergeable };
+    const headParams = shape.head.reduce((n, h) => n + h.size, 0);
+    const base = { method: id, options, totalParams: shape.totalParams, headParams, mergeable: method.mergeable };
     let validated: MethodOptions;
     try {
       validated = method.validate(options, config);
@@ -88,6 +91,10 @@ export function planTable(rows: PlanRow[], source: string): string {
   const notes = rows.filter((r) => r.refused).map((r) => `${r.refused}`);
   const abs = path.resolve(source);
   const name = path.basename(statSync(abs).isDirectory() ? abs : path.dirname(abs));
-  const head = `${name}: ${fmtCount(rows[0]?.totalParams ?? 0)} parameters (${(rows[0]?.totalParams ?? 0).toLocaleString('en-US')})`;
+  const total = rows[0]?.totalParams ?? 0, headParams = rows[0]?.headParams ?? 0;
+  const split = headParams > 0
+    ? `: ${(total - headParams).toLocaleString('en-US')} in the base model, ${headParams.toLocaleString('en-US')} in the classification head, which trains with every method`
+    : '';
+  const head = `${name}: ${fmtCount(total)} parameters (${total.toLocaleString('en-US')}${split})`;
   return [head, '', table(['method:', 'trainable', '', 'of total', 'changed', 'delta storage', 'merges:'], body), ...(notes.length ? ['', ...notes] : [])].join('\n');
 }

@@ -1,6 +1,7 @@
 // The training budget and the two presets: the study's recipe, and a scaled-down one that
 // finishes on a laptop CPU. Any value can be overridden in the config's `budget:`.
 import { DEFAULT_MAX_TARGET_TOKENS, type TaskKind } from '../engine/data/task';
+import type { ClassificationScoring } from '../../shared/types';
 import { fraction, int, record, unknownKeys } from './checks';
 
 export interface Budget {
@@ -28,12 +29,19 @@ export interface Budget {
   test_examples: number;
   /** Updates between checkpoints a crashed run continues from (0 = none); the last two are kept. */
   checkpoint_every: number;
+  /**
+   * Classification on T5 and decoders: `generate` the label and compare it (the study), or `rank`
+   * the task's labels by likelihood and predict the most likely one (every prediction is a label).
+   * Inference throughput is measured on generation either way. Encoders always take the argmax label.
+   */
+  scoring: ClassificationScoring;
 }
 
 /** The study's recipe (Lialin et al., section 11.1). */
 export const DEFAULT_BUDGET: Budget = {
   epochs: 3, min_steps: 100, max_steps: 0, steps: 0, micro_batch: 8, effective_batch: 32, warmup_ratio: 0, weight_decay: 0,
   max_input_tokens: 512, max_target_tokens: 0, eval_every: 50, eval_examples: 0, test_examples: 0, checkpoint_every: 50,
+  scoring: 'generate',
 };
 
 export type PresetName = 'study' | 'small';
@@ -51,7 +59,9 @@ export const PRESETS: Record<PresetName, { learningRates: number[]; seeds: numbe
   },
 };
 
-const INTS: [keyof Budget, number][] = [
+type NumericKey = { [K in keyof Budget]: Budget[K] extends number ? K : never }[keyof Budget];
+
+const INTS: [NumericKey, number][] = [
   ['epochs', 1], ['min_steps', 1], ['max_steps', 0], ['steps', 0], ['micro_batch', 1], ['effective_batch', 1],
   ['max_input_tokens', 2], ['max_target_tokens', 0], ['eval_every', 1], ['eval_examples', 0], ['test_examples', 0], ['checkpoint_every', 0],
 ];
@@ -64,6 +74,12 @@ export function parseBudget(raw: unknown, defaults: Budget): Budget {
   for (const [k, min] of INTS) if (obj[k] !== undefined) b[k] = int(obj[k], `budget.${k}`, min);
   if (obj.warmup_ratio !== undefined) b.warmup_ratio = fraction(obj.warmup_ratio, 'budget.warmup_ratio');
   if (obj.weight_decay !== undefined) b.weight_decay = fraction(obj.weight_decay, 'budget.weight_decay');
+  if (obj.scoring !== undefined) {
+    if (obj.scoring !== 'generate' && obj.scoring !== 'rank') {
+      throw new Error(`budget.scoring must be generate (the study: generate the label) or rank (the most likely label), got ${JSON.stringify(obj.scoring)}`);
+    }
+    b.scoring = obj.scoring;
+  }
   if (b.effective_batch % b.micro_batch !== 0) {
     throw new Error(`budget.effective_batch (${b.effective_batch}) must be a multiple of budget.micro_batch (${b.micro_batch}): it is reached by gradient accumulation`);
   }

@@ -4,8 +4,10 @@
 import type { RunRole, RunSpec } from '../../shared/types';
 import type { TaskData } from '../engine/data/task';
 import { taskName, type TaskRef } from '../engine/data/tasks';
+import { familyKind, modelShape } from '../engine/models/families';
 import { readModelConfig } from '../engine/models/load';
-import type { MethodOptions } from '../engine/peft/method';
+import type { ModelConfig } from '../engine/models/types';
+import { checkPositions, type MethodOptions } from '../engine/peft/method';
 import { getMethod } from '../engine/peft/registry';
 import { resolveMaxTarget, resolveSteps } from './budget';
 import type { Comparison } from './config';
@@ -30,23 +32,30 @@ export interface Cell {
   maxTargetTokens: number;
 }
 
-/** Checks method options against the model and resolves each task's steps and output length. */
+/**
+ * Checks method options against the model (and the positions it can embed) and each task against
+ * the model's family, and resolves each task's steps and output length. With several models, an
+ * error names the model that refused (after the message, so it still starts with the field).
+ */
 export function planCells(c: Comparison, model: ModelRef, tasks: TaskData[]): Cell[] {
   const config = readModelConfig(model.path);
+  const shape = modelShape(config);
   const cells: Cell[] = [];
-  const validate = (id: string, options: MethodOptions) => {
+  const named = <T>(check: () => T): T => {
     try {
-      return getMethod(id).validate(options, config);
+      return check();
     } catch (err) {
-      // With several models, say which one refused (after the message, so it still starts with the field).
       if (c.models.length > 1) throw new Error(`${(err as Error).message} (model ${model.name})`, { cause: err });
       throw err;
     }
   };
   c.tasks.forEach((task, i) => {
     const data = tasks[i];
-    for (const m of c.methods) {
-      const options = validate(m.id, m.options);
+    named(() => checkTaskFits(config, data, i));
+    for (const [k, m] of c.methods.entries()) {
+      const method = getMethod(m.id);
+      const options = named(() => method.validate(m.options, config));
+      named(() => checkPositions(shape, method, options, c.budget.max_input_tokens, `methods[${k}]`));
       cells.push({
         model, task, method: m.id, options, learningRates: m.learningRates,
         steps: resolveSteps(c.budget, data.train.length), maxTargetTokens: resolveMaxTarget(c.budget, data.kind),
@@ -54,6 +63,16 @@ export function planCells(c: Comparison, model: ModelRef, tasks: TaskData[]): Ce
     }
   });
   return cells;
+}
+
+/** An encoder predicts one of a task's labels with its head: generation and summaries need a T5 or a decoder. */
+function checkTaskFits(config: ModelConfig, data: TaskData, i: number): void {
+  if (familyKind(config) !== 'encoder' || data.labels !== null) return;
+  throw new Error(
+    `tasks[${i}]: ${data.name} is a ${data.kind} task (its targets are free text), but the model is a ${config.modelType} encoder ` +
+      'with a classification head, which predicts one of a task\'s labels and generates nothing; ' +
+      'give it classification tasks (spam_assassin, sotu_era, SuperGLUE, or files with metric: accuracy), or use a T5 or decoder model for this task',
+  );
 }
 
 /** The first phase: one run per learning rate on the first seed; with one rate, every seed at once. */
@@ -100,7 +119,7 @@ function planned(c: Comparison, cell: Cell, learningRate: number, seed: number, 
     warmupRatio: b.warmup_ratio, weightDecay: b.weight_decay,
     maxInputTokens: b.max_input_tokens, maxTargetTokens: cell.maxTargetTokens,
     evalEvery: Math.min(b.eval_every, cell.steps), evalExamples: b.eval_examples, testExamples: b.test_examples,
-    checkpointEvery: b.checkpoint_every,
+    checkpointEvery: b.checkpoint_every, scoring: b.scoring,
   };
   return { spec, task: cell.task, role, model: cell.model.name };
 }

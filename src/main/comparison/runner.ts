@@ -7,7 +7,9 @@ import type { RunResult } from '../../shared/types';
 import type { TaskData } from '../engine/data/task';
 import { loadTask, taskName } from '../engine/data/tasks';
 import { sampleGpuMemory } from '../engine/measure/nvidia_smi';
+import { familyKind } from '../engine/models/families';
 import { checkModelFolder } from '../engine/models/load';
+import type { EncoderConfig, ModelConfig } from '../engine/models/types';
 import { checkpointDir } from '../engine/train/checkpoint';
 import type { Store } from '../store/store';
 import { forkLauncher, type WorkerLauncher } from '../worker/launch';
@@ -15,7 +17,7 @@ import type { StartMessage, WorkerMessage } from '../worker/protocol';
 import type { Comparison } from './config';
 import { makePool, workerCount } from './workers';
 import { cellKey, chooseRate, planCells, runsPerCell, seedRuns, sweepRuns, type Cell, type PlannedRun } from './protocol';
-import { isBuiltin, storedModels } from './models';
+import { isBuiltin, storedModels, type ModelRef } from './models';
 
 export type { PlannedRun } from './protocol';
 
@@ -32,24 +34,38 @@ export interface RunnerEvents {
 
 /**
  * Everything that can be checked without training, so bad input fails before the store is
- * touched: every model folder, every task, and every method's options against every model.
+ * touched: every model folder, every task (against every model's family and head), and every
+ * method's options against every model.
  */
 export function preflight(c: Comparison): { cells: Cell[]; tasks: TaskData[] } {
-  for (const m of c.models) {
+  const configs = c.models.map((m) => {
     if (isBuiltin(m.path)) throw new Error(`model ${m.name}: the built-in model has to be resolved to its folder first (resolveBuiltins)`);
     try {
-      checkModelFolder(m.path);
+      return checkModelFolder(m.path);
     } catch (err) {
       throw new Error(`model "${m.name}": ${(err as Error).message}`, { cause: err });
     }
-  }
+  });
   const tasks = c.tasks.map((t) => loadTask(t));
   tasks.forEach((data, i) => {
     if (data.train.length < c.budget.micro_batch) {
       throw new Error(`task ${taskName(c.tasks[i])}: ${data.train.length} training examples is fewer than budget.micro_batch (${c.budget.micro_batch})`);
     }
+    c.models.forEach((m, k) => checkHead(m, configs[k], data, i, c.models.length > 1));
   });
   return { cells: c.models.flatMap((m) => planCells(c, m, tasks)), tasks };
+}
+
+/** An encoder's stored classifier must have the task's number of labels (a missing one is initialised per run). */
+function checkHead(model: ModelRef, config: ModelConfig, data: TaskData, i: number, nameIt: boolean): void {
+  const labels = data.labels?.length;
+  if (familyKind(config) !== 'encoder' || labels === undefined || labels === (config as EncoderConfig).numLabels) return;
+  try {
+    checkModelFolder(model.path, { numLabels: labels });
+  } catch (err) {
+    const which = nameIt ? ` (model ${model.name})` : '';
+    throw new Error(`tasks[${i}]: ${data.name} has ${labels} labels, which the checkpoint's classifier does not fit: ${(err as Error).message}${which}`, { cause: err });
+  }
 }
 
 interface RunnerOptions {

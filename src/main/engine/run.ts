@@ -2,18 +2,14 @@
 // measurements of the study. Runs inside a worker process; reports through `events`.
 import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
 import type { MetricPoint, RunResult, RunSpec } from '../../shared/types';
-import { encodeExamples, type EncodedExample } from './data/batching';
 import { cachedEncode, tokenizerFingerprint } from './data/encode_cache';
 import { loadTask } from './data/tasks';
-import { referencesOf, type Example } from './data/task';
-import { FORMATTERS, familyOf } from './data/format';
+import { referencesOf } from './data/task';
 import type { TaskRef } from './data/tasks';
 import { evaluate } from './measure/evaluate';
-import { familyKind } from './models/families';
+import { evalOptions, firstExamples, scoreUnmergedThenMerged, splitEncoder } from './measure/score_split';
 import { loadModel } from './models/load';
-import type { Seq2SeqModel, TextTokenizer } from './models/types';
 import type { DeltaTensor } from './peft/method';
 import { getMethod } from './peft/registry';
 import { writeSafetensorsFile } from './safetensors';
@@ -48,25 +44,22 @@ export async function runOne({ spec, task: taskRef, artifactsDir, resume }: RunI
   const method = getMethod(spec.method);
   const attached = method.attach(model, method.validate(spec.methodOptions, config), spec.seed);
   try {
-    const format = FORMATTERS[familyOf(config.modelType)];
-    const asText = (ex: Example) => {
-      const f = format(ex, task);
-      return { input: f.source, target: f.target };
-    };
-    const layout = familyKind(config) === 'decoder' ? 'causal' : 'seq2seq';
-    const enc = (split: Example[]) => encodeExamples(tokenizer, split.map(asText), spec.maxInputTokens, spec.maxTargetTokens, layout);
+    const { asText, encode: enc, encodeTexts, layout, labels } = splitEncoder(tokenizer, config, task, spec);
     // The training split is the one worth caching: the evaluation sets are sampled and small.
     const trainTexts = task.train.map(asText);
     const trainSet = cachedEncode(
       path.join(dataHome(), 'cache', 'encoded'),
-      { tokenizer: tokenizerFingerprint(spec.modelDir), maxInput: spec.maxInputTokens, maxTarget: spec.maxTargetTokens, layout },
-      trainTexts, () => encodeExamples(tokenizer, trainTexts, spec.maxInputTokens, spec.maxTargetTokens, layout),
+      {
+        tokenizer: tokenizerFingerprint(spec.modelDir), maxInput: spec.maxInputTokens, maxTarget: spec.maxTargetTokens,
+        layout: labels ? `${layout}:${JSON.stringify(labels)}` : layout, // label order decides the indices
+      },
+      trainTexts, () => encodeTexts(trainTexts),
     );
-    const val = pick(task.validation, spec.evalExamples);
-    const test = pick(task.test, spec.testExamples);
+    const val = firstExamples(task.validation, spec.evalExamples);
+    const test = firstExamples(task.test, spec.testExamples);
     const valSet = enc(val);
     const testSet = enc(test);
-    const evalOpts = { batchSize: spec.microBatch, maxNewTokens: spec.maxTargetTokens, metric: task.metric, warmup: false };
+    const evalOpts = evalOptions(task, spec, { asText, encode: enc, encodeTexts, layout, labels });
     let validationScore = 0;
 
     const outcome = await train(model, attached, trainSet, tokenizer.padId, spec, {
@@ -96,9 +89,8 @@ export async function runOne({ spec, task: taskRef, artifactsDir, resume }: RunI
     });
 
     events.progress({ phase: 'measuring', step: spec.steps, totalSteps: spec.steps });
-    const unmerged = evaluate(model, tokenizer, testSet, test.map(referencesOf), { ...evalOpts, warmup: true });
     const storageBytes = saveDelta(attached.save(), artifactsDir);
-    const merged = measureMerged(attached.merge, model, tokenizer, testSet, test.map(referencesOf), evalOpts);
+    const { unmerged, merged } = scoreUnmergedThenMerged(model, tokenizer, testSet, test, evalOpts, attached.merge);
     return {
       totalParams: model.numParams(),
       trainableParams: attached.trainableParams,
@@ -109,7 +101,7 @@ export async function runOne({ spec, task: taskRef, artifactsDir, resume }: RunI
       peakGpuBytes: null,
       trainTokensPerSec: outcome.trainTokensPerSec,
       inferTokensPerSecUnmerged: unmerged.tokensPerSec,
-      inferTokensPerSecMerged: merged,
+      inferTokensPerSecMerged: merged?.tokensPerSec ?? null,
       metric: task.metric,
       score: unmerged.score,
       validationScore,
@@ -122,25 +114,11 @@ export async function runOne({ spec, task: taskRef, artifactsDir, resume }: RunI
   }
 }
 
-function pick<T>(items: T[], n: number): T[] {
-  return n > 0 ? items.slice(0, n) : items;
-}
-
 /** Writes the delta as safetensors; its size on disk is the storage dimension. */
-function saveDelta(delta: DeltaTensor[], dir: string): number {
+export function saveDelta(delta: DeltaTensor[], dir: string): number {
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, 'delta.safetensors');
   const tensors = delta.map((d) => ({ ...d, dtype: 'F32' as const }));
   writeSafetensorsFile(file, tensors, { format: 'pt' });
   return statSync(file).size;
-}
-
-/** Inference throughput after merging; null when the method cannot merge. */
-function measureMerged(
-  merge: (() => void) | null, model: Seq2SeqModel, tok: TextTokenizer, items: EncodedExample[], refs: string[][],
-  opts: Parameters<typeof evaluate>[4],
-): number | null {
-  if (!merge) return null;
-  tf.tidy(() => merge());
-  return evaluate(model, tok, items, refs, { ...opts, warmup: true }).tokensPerSec;
 }

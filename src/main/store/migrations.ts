@@ -155,17 +155,58 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    // Imported adapters: a run whose adapter was trained elsewhere (e.g. in Python with peft) and
+    // only scored here. imported_runs says where it came from; its training dimensions were not
+    // measured here, so results lets them be NULL (rebuilt as in version 3, rows copied; a NULL
+    // there now reads as "not measured", as NaN did before).
+    version: 6,
+    up: `
+      CREATE TABLE imported_runs (
+        run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+        source_dir TEXT NOT NULL,        -- the adapter folder it was read from
+        layout TEXT NOT NULL CHECK (layout IN ('peft', 'workbench')),
+        peft_type TEXT,                  -- adapter_config.json's peft_type (NULL for the workbench layout)
+        base_model TEXT,                 -- base_model_name_or_path as the adapter recorded it
+        warnings TEXT NOT NULL,          -- JSON list: what loaded, but not exactly as the adapter says
+        imported_at TEXT NOT NULL
+      );
+      CREATE TABLE results_v6 (
+        run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+        total_params INTEGER NOT NULL,
+        trainable_params INTEGER NOT NULL,
+        changed_params INTEGER NOT NULL,
+        storage_bytes INTEGER NOT NULL,
+        peak_tensor_bytes INTEGER,
+        peak_rss_bytes INTEGER,
+        peak_gpu_bytes INTEGER,
+        train_tokens_per_sec REAL,
+        infer_tokens_per_sec_unmerged REAL,
+        infer_tokens_per_sec_merged REAL,
+        metric TEXT NOT NULL CHECK (metric IN ('accuracy', 'exact_match', 'token_f1', 'rouge_l', 'rouge_l_stem')),
+        score REAL,
+        validation_score REAL,
+        final_loss REAL,
+        train_seconds REAL
+      );
+      INSERT INTO results_v6 SELECT run_id, total_params, trainable_params, changed_params, storage_bytes,
+        peak_tensor_bytes, peak_rss_bytes, peak_gpu_bytes, train_tokens_per_sec, infer_tokens_per_sec_unmerged,
+        infer_tokens_per_sec_merged, metric, score, validation_score, final_loss, train_seconds FROM results;
+      DROP TABLE results;
+      ALTER TABLE results_v6 RENAME TO results;
+    `,
+  },
+  {
     // Several models in one experiment: the model's name on each run and on each learning-rate
     // choice (now one per model, task and method). Rows stored before take the name of their
     // model folder (the last part of the run spec's modelDir, or of the experiment's model).
-    version: 6,
+    version: 7,
     up: `
       ALTER TABLE runs ADD COLUMN model TEXT NOT NULL DEFAULT '';
       UPDATE runs SET model = COALESCE((
         SELECT replace(p, rtrim(p, replace(p, '/', '')), '')
         FROM (SELECT replace(json_extract(runs.spec, '$.modelDir'), '\\', '/') AS p)
       ), '');
-      CREATE TABLE lr_choices_v6 (
+      CREATE TABLE lr_choices_v7 (
         experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
         model TEXT NOT NULL,
         task TEXT NOT NULL,
@@ -176,7 +217,7 @@ export const MIGRATIONS: readonly Migration[] = [
         chosen_at TEXT NOT NULL,
         PRIMARY KEY (experiment_id, model, task, method)
       );
-      INSERT INTO lr_choices_v6 SELECT l.experiment_id, COALESCE(
+      INSERT INTO lr_choices_v7 SELECT l.experiment_id, COALESCE(
           (SELECT r.model FROM runs r WHERE r.experiment_id = l.experiment_id AND r.task = l.task AND r.method = l.method ORDER BY r.id LIMIT 1),
           (SELECT replace(p, rtrim(p, replace(p, '/', '')), '')
            FROM (SELECT replace(json_extract(e.config, '$.model'), '\\', '/') AS p FROM experiments e WHERE e.id = l.experiment_id)),
@@ -184,7 +225,7 @@ export const MIGRATIONS: readonly Migration[] = [
         l.task, l.method, l.learning_rate, l.validation_score, l.candidates, l.chosen_at
         FROM lr_choices l;
       DROP TABLE lr_choices;
-      ALTER TABLE lr_choices_v6 RENAME TO lr_choices;
+      ALTER TABLE lr_choices_v7 RENAME TO lr_choices;
       CREATE INDEX runs_by_model ON runs (experiment_id, model);
     `,
   },

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import type {
-  EnvironmentSnapshot, ExperimentRecord, LrChoice, MetricPoint, RunRecord, RunResult, RunRole, RunSpec, RunStatus,
+  EnvironmentSnapshot, ExperimentRecord, ImportedFrom, LrChoice, MetricPoint, RunRecord, RunResult, RunRole, RunSpec, RunStatus,
 } from '../../shared/types';
 import { dataHome } from '../engine/util/data_home';
 import { applyMigrations } from './migrations';
@@ -36,12 +36,19 @@ const RESULT_COLUMNS = [
 type MissingResultField = Exclude<keyof RunResult, (typeof RESULT_COLUMNS)[number][0]>;
 const EVERY_RESULT_FIELD_HAS_A_COLUMN: [MissingResultField] extends [never] ? true : MissingResultField = true;
 void EVERY_RESULT_FIELD_HAS_A_COLUMN;
-/** Fields that RunResult allows to be null; elsewhere a NULL number reads back as NaN. */
-const NULLABLE_RESULT_FIELDS = new Set<keyof RunResult>(['peakGpuBytes', 'inferTokensPerSecMerged']);
+/**
+ * Fields that RunResult allows to be null (not measured: no GPU, no merge, or, for an imported
+ * adapter, no training here); elsewhere a NULL number reads back as NaN.
+ */
+const NULLABLE_RESULT_FIELDS = new Set<keyof RunResult>([
+  'peakGpuBytes', 'inferTokensPerSecMerged', 'peakTensorBytes', 'peakRssBytes', 'trainTokensPerSec', 'validationScore', 'finalLoss', 'trainSeconds',
+]);
 
 const RUN_SELECT = `
-  SELECT r.*, ${RESULT_COLUMNS.map(([, c]) => `res.${c} AS res_${c}`).join(', ')}, res.run_id AS res_run_id
-  FROM runs r LEFT JOIN results res ON res.run_id = r.id`;
+  SELECT r.*, ${RESULT_COLUMNS.map(([, c]) => `res.${c} AS res_${c}`).join(', ')}, res.run_id AS res_run_id,
+    imp.run_id AS imp_run_id, imp.source_dir AS imp_source_dir, imp.layout AS imp_layout, imp.peft_type AS imp_peft_type,
+    imp.base_model AS imp_base_model, imp.warnings AS imp_warnings, imp.imported_at AS imp_imported_at
+  FROM runs r LEFT JOIN results res ON res.run_id = r.id LEFT JOIN imported_runs imp ON imp.run_id = r.id`;
 
 const SQLITE_MAGIC = 'SQLite format 3\0';
 
@@ -90,6 +97,18 @@ function to_result(row: Row): RunResult | null {
   return result as unknown as RunResult;
 }
 
+function to_imported(row: Row): ImportedFrom | null {
+  if (row.imp_run_id === null || row.imp_run_id === undefined) return null;
+  return {
+    sourceDir: String(row.imp_source_dir),
+    layout: row.imp_layout as ImportedFrom['layout'],
+    peftType: row.imp_peft_type === null ? null : String(row.imp_peft_type),
+    baseModel: row.imp_base_model === null ? null : String(row.imp_base_model),
+    warnings: parse_json(row.imp_warnings) as string[],
+    importedAt: String(row.imp_imported_at),
+  };
+}
+
 function to_run(row: Row): RunRecord {
   return {
     id: Number(row.id),
@@ -110,6 +129,7 @@ function to_run(row: Row): RunRecord {
     result: to_result(row),
     interruptedAt: row.interrupted_at === null || row.interrupted_at === undefined ? null : String(row.interrupted_at),
     resumes: Number(row.resumes ?? 0),
+    imported: to_imported(row),
   };
 }
 
@@ -251,6 +271,31 @@ export class Store {
         throw err;
       }
       update.run(now(), runId);
+    })();
+  }
+
+  /**
+   * Stores an imported adapter as a finished run in one transaction: the run (a 'seed' run, done,
+   * on `model`, the name of its base model in the experiment), where it came from, and its result;
+   * in experiment `target`, or in a new experiment (then marked done) when `target` gives a name
+   * and config. `place(runId)` runs inside the transaction (it moves the run's files into place);
+   * if anything throws, nothing is stored.
+   */
+  addImportedRun(
+    target: number | { name: string; config: unknown }, spec: RunSpec, model: string, env: EnvironmentSnapshot, from: Omit<ImportedFrom, 'importedAt'>,
+    result: RunResult, place: (runId: number) => void = () => {},
+  ): { experimentId: number; runId: number } {
+    const at = now();
+    return this.db.transaction(() => {
+      const experimentId = typeof target === 'number' ? target : this.createExperiment(target.name, target.config);
+      const runId = this.createRun(experimentId, spec, 'seed', model);
+      this.startRun(runId, env);
+      this.sql(`INSERT INTO imported_runs (run_id, source_dir, layout, peft_type, base_model, warnings, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+        .run(runId, from.sourceDir, from.layout, from.peftType, from.baseModel, JSON.stringify(from.warnings), at);
+      this.finishRun(runId, result);
+      if (typeof target !== 'number') this.setExperimentStatus(experimentId, 'done');
+      place(runId);
+      return { experimentId, runId };
     })();
   }
 

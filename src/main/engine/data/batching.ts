@@ -14,17 +14,26 @@ export interface EncodedExample {
 /**
  * How a family lays out its ids. seq2seq (T5): input and target each end in eos. causal (decoder):
  * the prompt is bos (where the tokenizer has one) and the input's ids, no eos, since the answer
- * follows it; the target ends in eos, which is where generation stops.
+ * follows it; the target ends in eos, which is where generation stops. classify (encoder): the
+ * input as the tokenizer's post-processor frames it ([CLS] … [SEP]), the target one label index.
  */
-export type IdLayout = 'seq2seq' | 'causal';
+export type IdLayout = 'seq2seq' | 'causal' | 'classify';
 
-/** Tokenise and truncate, keeping eos last as T5's tokenizer does under truncation. */
+/**
+ * Tokenise and truncate, keeping eos last as T5's tokenizer does under truncation (an encoder's
+ * [SEP] / </s> likewise). `labels` (classify only) are the task's label words, in head order.
+ */
 export function encodeExamples(
   tok: TextTokenizer, examples: Example[], maxInput: number, maxTarget: number, layout: IdLayout = 'seq2seq',
+  labels: readonly string[] | null = null,
 ): EncodedExample[] {
   const cut = (ids: number[], max: number) => (ids.length <= max ? ids : [...ids.slice(0, max - 1), tok.eosId]);
   if (layout === 'seq2seq') {
     return examples.map((ex) => ({ input: cut(tok.encode(ex.input), maxInput), target: cut(tok.encode(ex.target), maxTarget) }));
+  }
+  if (layout === 'classify') {
+    if (labels === null) throw new Error('the classify layout needs the task’s labels: an encoder’s head predicts a label index');
+    return examples.map((ex) => ({ input: cut(tok.encode(ex.input), maxInput), target: [labelIndex(labels, ex.target)] }));
   }
   const bos = tok.bosId === null ? [] : [tok.bosId];
   return examples.map((ex) => {
@@ -32,6 +41,12 @@ export function encodeExamples(
     if (input.length === 0) throw new Error(`an example's prompt is empty; a decoder needs at least one prompt token (input: ${JSON.stringify(ex.input)})`);
     return { input, target: cut([...tok.encodeText(ex.target), tok.eosId], maxTarget) };
   });
+}
+
+function labelIndex(labels: readonly string[], target: string): number {
+  const i = labels.indexOf(target);
+  if (i < 0) throw new Error(`target "${target}" is not one of the labels ${labels.join(', ')}; an encoder's head predicts one of them`);
+  return i;
 }
 
 /** Pads to the longest row of the batch: inputs with padId, labels with -100. */

@@ -3,14 +3,14 @@
 //
 //   t5       source "rte hypothesis: … premise: …"      target "entailment"     (seq2seq)
 //   decoder  source "hypothesis: …\npremise: …\nanswer:" target " entailment"    (loss on the answer only)
-//   encoder  source "…\n…" (the fields' texts)           label index 0           (classification head)
+//   encoder  source "…\n…" (the fields' texts)           target "entailment" = label 0 of the head
 import type { Example, TaskData } from './task';
 
 export type ModelFamily = 't5' | 'decoder' | 'encoder';
 
 export interface FormattedExample {
   source: string;
-  /** Text the model learns to produce (empty for an encoder's label head). */
+  /** Text the model learns to produce; for an encoder, the label word its head's index stands for. */
   target: string;
   /** Index into the task's labels for an encoder's head; null where the target is text. */
   labelIndex: number | null;
@@ -32,7 +32,7 @@ export const FORMATTERS: Record<ModelFamily, Formatter> = {
     if (labelIndex < 0) {
       throw new Error(`task ${task.name}: an encoder's label head needs a classification task whose target "${ex.target}" is one of its labels`);
     }
-    return { source: fieldsOf(ex).map(([, v]) => v).join('\n'), target: '', labelIndex };
+    return { source: fieldsOf(ex).map(([, v]) => v).join('\n'), target: ex.target, labelIndex };
   },
 };
 

@@ -9,10 +9,10 @@ import { loadModel, readModelConfig, type LoadedModel } from '../models/load';
 import { shapeOf, type AttachedMethod, type DeltaTensor, type MethodOptions } from '../peft/method';
 import { getMethod } from '../peft/registry';
 import { writeSafetensorsFile } from '../safetensors';
-import { parameterFor } from './family';
+import { parameterFor, refuseEncoder } from './family';
 import { checkDestination, commitStaging, makeStaging, removeStaging, writeError } from './folder';
 import { attachDelta, PEFT_CONFIG, PEFT_WEIGHTS, readAdapterFolder } from './import_adapter';
-import { copySideFiles, DEFAULT_SHARD_BYTES, readMergedFolder, sourceTensors, writeMergedWeights, type WriteHooks } from './merged';
+import { copySideFiles, readMergedFolder, sourceTensors, writeMergedWeights, type WriteHooks } from './merged';
 import { inferenceOverhead, OWN_CONFIG, OWN_WEIGHTS, ownConfig } from './own_layout';
 import { toPeft } from './peft_layout';
 import { check, probeLogits, requireChecks, toleranceFor, TOLERANCE, type Check } from './verify';
@@ -30,7 +30,7 @@ export interface ExportRequest {
   out: string;
   /** Replace a non-empty output folder. */
   force?: boolean;
-  /** Merged export: shard above this many bytes (default 5 GB, as save_pretrained). */
+  /** Merged export: shard above this many bytes (default: a sharded base's own shards, else 5 GB as save_pretrained). */
   shardBytes?: number;
   hooks?: WriteHooks;
 }
@@ -66,6 +66,7 @@ export function refuseKind(method: string, kind: ExportKind, options: MethodOpti
 
 export function exportDelta(req: ExportRequest): ExportReport {
   const config = readModelConfig(req.modelDir);
+  refuseEncoder(shapeOf(config).family, 'export');
   const options = getMethod(req.method).validate(req.options, config);
   refuseKind(req.method, req.kind, options, shapeOf(config));
   checkDestination(req.out, req.force ?? false);
@@ -102,7 +103,7 @@ function folderReport(dir: string, files: string[]): { files: string[]; bytes: n
 function exportMerged(req: ExportRequest, loaded: LoadedModel, attached: AttachedMethod, unmerged: Float32Array, dir: string): ExportReport {
   tf.tidy(() => attached.merge!());
   attached.dispose();
-  const written = writeMergedWeights(loaded.model, req.modelDir, dir, req.shardBytes ?? DEFAULT_SHARD_BYTES, req.hooks);
+  const written = writeMergedWeights(loaded.model, req.modelDir, dir, req.shardBytes, req.hooks);
   const side = copySideFiles(req.modelDir, dir, req.hooks);
   const reloaded = reloadMerged(req.modelDir, dir);
   const checks = [check('merged checkpoint (reloaded from the written files) vs unmerged', reloaded, unmerged, toleranceFor(written.dtypes))];

@@ -30,6 +30,18 @@ export const SIDE_FILES = [
   'vocab.txt', 'vocab.json', 'merges.txt', 'tokenizer.model', 'generation_config.json',
 ];
 
+/**
+ * Encoders are refused by export and import for now: their classifier head trains with every
+ * method, and neither layout writes it yet (PEFT's modules_to_save, a merged checkpoint with the head).
+ */
+export function refuseEncoder(family: string, what: 'export' | 'import'): void {
+  if (family !== 'bert' && family !== 'roberta') return;
+  throw new Error(
+    `${what}: ${family} classifiers cannot be ${what}ed yet: the trained classification head is not written or read by the adapter and merged layouts; ` +
+      'a run\'s own delta.safetensors (in its artifacts folder) holds the method\'s tensors and the head under their checkpoint names',
+  );
+}
+
 export function taskTypeOf(family: string): string {
   const t = TASK_TYPES[family];
   if (!t) throw new Error(`export: no PEFT task type known for model family "${family}"; add it to TASK_TYPES in export/family.ts`);

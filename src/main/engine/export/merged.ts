@@ -1,11 +1,13 @@
 // Merged export: the base checkpoint with the delta folded in, written back under the base
 // checkpoint's own tensor names, order and dtypes, with `__metadata__ {"format": "pt"}` as
-// transformers writes it. Above `shardBytes` it is split as save_pretrained splits it:
+// transformers writes it. A sharded base keeps its shards (same file names, same tensors in each,
+// same index); a single-file base is split above `shardBytes` as save_pretrained splits it:
 //
 //   model-00001-of-0000N.safetensors ...  +  model.safetensors.index.json
 //   { "metadata": { "total_size": <tensor bytes> }, "weight_map": { name: shard file } }
 import * as fs from 'node:fs';
 import path from 'node:path';
+import { openCheckpoint, type Checkpoint } from '../models/load';
 import type { Seq2SeqModel } from '../models/types';
 import { readSafetensorsFile, writeSafetensorsFile, type TensorInfo, type TensorToWrite, type WritableDtype } from '../safetensors';
 import { parameterFor, SIDE_FILES } from './family';
@@ -20,25 +22,27 @@ export interface WriteHooks {
   beforeWrite?(file: string): void;
 }
 
-/** The base checkpoint's tensors (names, dtypes, shapes) in file order; refuses dtypes it cannot write. */
-export function sourceTensors(modelDir: string): TensorInfo[] {
-  const file = path.join(modelDir, 'model.safetensors');
-  const f = readSafetensorsFile(file);
+/** A base checkpoint tensor with the file it lives in. */
+export type SourceTensor = TensorInfo & { file: string };
+
+/** The base checkpoint's tensors (names, dtypes, shapes, files) in file order; refuses dtypes it cannot write. */
+export function sourceTensors(modelDir: string): SourceTensor[] {
+  const checkpoint = openCheckpoint(modelDir);
   try {
-    for (const t of f.tensors) {
-      if (!(t.dtype in BYTES)) throw new Error(`${file}: tensor "${t.name}" is ${t.dtype}; merged export writes F32, F16 or BF16 only`);
+    for (const t of checkpoint.tensors) {
+      if (!(t.dtype in BYTES)) throw new Error(`${t.file}: tensor "${t.name}" is ${t.dtype}; merged export writes F32, F16 or BF16 only`);
     }
-    return f.tensors;
+    return checkpoint.tensors;
   } finally {
-    f.close();
+    checkpoint.close();
   }
 }
 
 const numel = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
 /** Groups tensors into shards of at most `limit` bytes each (a larger tensor gets a shard of its own). */
-function shardPlan(tensors: TensorInfo[], limit: number): TensorInfo[][] {
-  const shards: TensorInfo[][] = [[]];
+function shardPlan<T extends TensorInfo>(tensors: T[], limit: number): T[][] {
+  const shards: T[][] = [[]];
   let size = 0;
   for (const t of tensors) {
     const bytes = numel(t.shape) * BYTES[t.dtype];
@@ -53,9 +57,9 @@ function shardPlan(tensors: TensorInfo[], limit: number): TensorInfo[][] {
 }
 
 /** The value a checkpoint tensor takes in the merged model, in the checkpoint's layout. */
-function mergedValue(model: Seq2SeqModel, source: ReturnType<typeof readSafetensorsFile>, t: TensorInfo): Float32Array {
+function mergedValue(model: Seq2SeqModel, source: Checkpoint, t: TensorInfo): Float32Array {
   const param = parameterFor(model.shape().family, t.name, model.params);
-  if (param === null) return source.read(t.name) as Float32Array; // not used by the model: copied as is
+  if (param === null) return source.source.read(t.name); // not used by the model: copied as is
   const v = model.checkpointTensor(param);
   try {
     if (v.shape.join() !== t.shape.join()) throw new Error(`tensor "${t.name}" is [${t.shape}] in the base checkpoint but the model holds [${v.shape}]`);
@@ -65,15 +69,33 @@ function mergedValue(model: Seq2SeqModel, source: ReturnType<typeof readSafetens
   }
 }
 
-/** Writes the merged model's weights into `dir`; returns the files written and the dtypes used. */
-export function writeMergedWeights(
-  model: Seq2SeqModel, modelDir: string, dir: string, shardBytes: number, hooks: WriteHooks = {},
-): { files: string[]; dtypes: Set<string> } {
-  const tensors = sourceTensors(modelDir);
-  const shards = shardPlan(tensors, shardBytes);
+/**
+ * The files to write and the tensors of each: the base's own shards when it is sharded and no size
+ * was asked for, else shards of at most `shardBytes` (one file when everything fits).
+ */
+function layoutOf(modelDir: string, tensors: SourceTensor[], shardBytes: number | undefined): { names: string[]; shards: SourceTensor[][]; metadata: Record<string, unknown> } {
+  const index = path.join(modelDir, INDEX_FILE);
+  if (shardBytes === undefined && fs.existsSync(index)) {
+    const names = [...new Set(tensors.map((t) => path.basename(t.file)))];
+    const metadata = (JSON.parse(fs.readFileSync(index, 'utf8')) as { metadata?: Record<string, unknown> }).metadata ?? {};
+    return { names, shards: names.map((n) => tensors.filter((t) => path.basename(t.file) === n)), metadata };
+  }
+  const shards = shardPlan(tensors, shardBytes ?? DEFAULT_SHARD_BYTES);
   const names = shards.length === 1 ? ['model.safetensors']
     : shards.map((_, i) => `model-${String(i + 1).padStart(5, '0')}-of-${String(shards.length).padStart(5, '0')}.safetensors`);
-  const source = readSafetensorsFile(path.join(modelDir, 'model.safetensors'));
+  return { names, shards, metadata: {} };
+}
+
+/**
+ * Writes the merged model's weights into `dir`; returns the files written and the dtypes used.
+ * `shardBytes` undefined keeps a sharded base's shards (and splits a single file above 5 GB).
+ */
+export function writeMergedWeights(
+  model: Seq2SeqModel, modelDir: string, dir: string, shardBytes: number | undefined, hooks: WriteHooks = {},
+): { files: string[]; dtypes: Set<string> } {
+  const tensors = sourceTensors(modelDir);
+  const { names, shards, metadata } = layoutOf(modelDir, tensors, shardBytes);
+  const source = openCheckpoint(modelDir);
   const weightMap: Record<string, string> = {};
   try {
     shards.forEach((shard, i) => {
@@ -88,7 +110,7 @@ export function writeMergedWeights(
   if (shards.length > 1) {
     const totalSize = tensors.reduce((s, t) => s + numel(t.shape) * BYTES[t.dtype], 0);
     hooks.beforeWrite?.(path.join(dir, INDEX_FILE));
-    fs.writeFileSync(path.join(dir, INDEX_FILE), JSON.stringify({ metadata: { total_size: totalSize }, weight_map: weightMap }, null, 2) + '\n');
+    fs.writeFileSync(path.join(dir, INDEX_FILE), JSON.stringify({ metadata: { ...metadata, total_size: totalSize }, weight_map: weightMap }, null, 2) + '\n');
   }
   return { files: shards.length > 1 ? [...names, INDEX_FILE] : names, dtypes: new Set(tensors.map((t) => t.dtype)) };
 }

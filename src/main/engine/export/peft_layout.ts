@@ -1,7 +1,7 @@
 // The Hugging Face PEFT adapter layout (`adapter_config.json` + `adapter_model.safetensors`) for the
 // methods PEFT has, in both directions. Names and layouts follow peft's own saving
 // (peft/utils/save_and_load.py `get_peft_model_state_dict`): the module path under
-// `base_model.model.`, the adapter name removed, torch (out, in) layouts.
+// `base_model.model.`, the adapter name removed, torch (out, in) layouts. Reading: peft_read.ts.
 //
 //   lora_qv, lora_all  LORA      <site>.lora_A.weight (r, in), <site>.lora_B.weight (out, r)
 //   dora               LORA      + <site>.lora_magnitude_vector (out), use_dora: true
@@ -13,8 +13,7 @@
 import type { LinearSite, ModelShape } from '../models/types';
 import type { DeltaTensor, MethodOptions } from '../peft/method';
 import { taskTypeOf } from './family';
-
-export const PREFIX = 'base_model.model.';
+import { PREFIX } from './peft_read';
 
 /** Methods written in PEFT's layout; the others use the workbench layout (own_layout.ts). */
 export const PEFT_TYPES: Record<string, string> = {
@@ -24,12 +23,6 @@ export const PEFT_TYPES: Record<string, string> = {
 export interface PeftAdapter {
   config: Record<string, unknown>;
   tensors: DeltaTensor[];
-}
-
-export interface Imported {
-  method: string;
-  options: MethodOptions;
-  delta: DeltaTensor[];
 }
 
 /** Fields of peft's PeftConfig base class. */
@@ -122,92 +115,4 @@ function promptConfig(base: Record<string, unknown>, o: MethodOptions, shape: Mo
 function lnToPeft(name: string): string {
   const cut = name.lastIndexOf('.');
   return `${PREFIX}${name.slice(0, cut)}.ln_tuning_layers${name.slice(cut)}`;
-}
-
-function lnFromPeft(name: string, file: string): string {
-  const m = /^base_model\.model\.(.+)\.ln_tuning_layers\.([^.]+)$/.exec(name);
-  if (!m) throw new Error(`${file}: tensor "${name}" is not an LN tuning weight (expected base_model.model.<norm>.ln_tuning_layers.weight)`);
-  return `${m[1]}.${m[2]}`;
-}
-
-// ---------------------------------------------------------------------------------------
-// Reading a PEFT adapter back
-
-type Fields = Record<string, unknown>;
-
-function refuse(file: string, field: string, why: string): never {
-  throw new Error(`${file}: ${field} ${why}`);
-}
-
-function positive(c: Fields, key: string, file: string): number {
-  const v = c[key];
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) refuse(file, key, `must be a positive number, got ${JSON.stringify(v)}`);
-  return v;
-}
-
-/** Settings the workbench's methods do not have; an adapter using them would load with other maths. */
-function refuseUnsupported(c: Fields, file: string): void {
-  const empty = (v: unknown) => v === undefined || v === null || v === false || (typeof v === 'object' && Object.keys(v as object).length === 0);
-  for (const key of ['modules_to_save', 'layers_to_transform', 'rank_pattern', 'alpha_pattern', 'use_rslora', 'decompose_both', 'trainable_token_indices']) {
-    if (!empty(c[key])) refuse(file, key, `is ${JSON.stringify(c[key])}; the workbench's methods have no such setting, so this adapter cannot be loaded exactly`);
-  }
-  if (c.bias !== undefined && c.bias !== 'none') refuse(file, 'bias', `is ${JSON.stringify(c.bias)}; only "none" is supported (bias training is the bitfit method)`);
-}
-
-/** The roles of the Linear sites an adapter touches, checked against a method's role set. */
-function rolesOf(sites: LinearSite[]): string {
-  return [...new Set(sites.map((s) => s.role))].sort().join(',');
-}
-
-function loraMethodFor(c: Fields, shape: ModelShape, sites: LinearSite[], file: string): string {
-  const roles = rolesOf(sites);
-  const all = rolesOf(shape.linears);
-  const complete = (r: string) => sites.length === shape.linears.filter((s) => r.split(',').includes(s.role)).length;
-  if (c.use_dora === true) {
-    if (roles === 'query,value' && complete(roles)) return 'dora';
-    refuse(file, 'target_modules', `make DoRA touch roles ${roles}; the workbench's dora covers query and value of every attention`);
-  }
-  if (roles === 'query,value' && complete(roles)) return 'lora_qv';
-  if (roles === all && sites.length === shape.linears.length) return 'lora_all';
-  return refuse(file, 'target_modules', `cover ${sites.length} Linear layers with roles ${roles}; the workbench's LoRA methods are lora_qv (query and value of every attention) and lora_all (every Linear)`);
-}
-
-/** The workbench method, options and delta for a PEFT adapter on a model of `shape`. */
-export function fromPeft(c: Fields, tensors: DeltaTensor[], shape: ModelShape, file: string): Imported {
-  const type = c.peft_type;
-  if (typeof type !== 'string') refuse(file, 'peft_type', `is missing or not a string, got ${JSON.stringify(type)}`);
-  const taskType = taskTypeOf(shape.family);
-  if (c.task_type !== undefined && c.task_type !== null && c.task_type !== taskType) {
-    refuse(file, 'task_type', `is ${JSON.stringify(c.task_type)} but a ${shape.family} model is ${taskType}; was the adapter trained on another kind of model?`);
-  }
-  refuseUnsupported(c, file);
-  if (type === 'LORA') {
-    const sites = touchedSites(shape, tensors, ['lora_A.weight']);
-    if (!sites.length) refuse(file, 'adapter_model.safetensors', 'holds no lora_A weight of a Linear layer of this model; is --model the adapter\'s base model?');
-    const r = sites.length ? tensors.find((d) => d.name.endsWith('.lora_A.weight'))!.shape[0] : 0;
-    if (c.r !== r) refuse(file, 'r', `is ${JSON.stringify(c.r)} but the lora_A weights have rank ${r}`);
-    return { method: loraMethodFor(c, shape, sites, file), options: { r, alpha: positive(c, 'lora_alpha', file) }, delta: tensors };
-  }
-  if (type === 'IA3') {
-    const ff = c.feedforward_modules;
-    if (Array.isArray(ff) ? ff.length > 0 : ff !== undefined && ff !== null) {
-      refuse(file, 'feedforward_modules', `is ${JSON.stringify(ff)}: peft scales those Linears' inputs, while the workbench's ia3 scales outputs only; export again without feed-forward modules`);
-    }
-    const sites = touchedSites(shape, tensors, ['ia3_l']);
-    if (!sites.length) refuse(file, 'adapter_model.safetensors', 'holds no ia3_l vector of a Linear layer of this model');
-    return { method: 'ia3', options: { targets: [...new Set(sites.map((s) => s.role))] }, delta: tensors };
-  }
-  if (type === 'LOKR') {
-    const sites = touchedSites(shape, tensors, ['lokr_w1']);
-    if (rolesOf(sites) !== 'query,value') refuse(file, 'target_modules', `cover roles ${rolesOf(sites)}; the workbench's krona covers query and value`);
-    return { method: 'krona', options: { r: positive(c, 'r', file), alpha: positive(c, 'alpha', file) }, delta: tensors };
-  }
-  if (type === 'LN_TUNING') return { method: 'ln_tuning', options: {}, delta: tensors.map((d) => ({ ...d, name: lnFromPeft(d.name, file) })) };
-  if (type === 'PROMPT_TUNING') {
-    if (c.num_transformer_submodules !== 1) {
-      refuse(file, 'num_transformer_submodules', `is ${JSON.stringify(c.num_transformer_submodules)}; the workbench's prompt tuning prompts the encoder only (1)`);
-    }
-    return { method: 'prompt_tuning', options: { num_virtual_tokens: positive(c, 'num_virtual_tokens', file) }, delta: tensors };
-  }
-  return refuse(file, 'peft_type', `${JSON.stringify(type)} is not one the workbench loads (LORA, IA3, LOKR, LN_TUNING, PROMPT_TUNING)`);
 }

@@ -82,3 +82,26 @@ export function configObject(json: unknown, file: string): Json {
 export function rawField(json: Json, field: string): unknown {
   return json[field] ?? undefined;
 }
+
+/** The sizes a decoder's and an encoder's config.json name alike. */
+export interface CommonSizes {
+  modelType: string;
+  vocabSize: number;
+  hiddenSize: number;
+  intermediateSize: number;
+  numLayers: number;
+  numHeads: number;
+}
+
+/** The first fields of such a config.json, under transformers' names and in its order. */
+export function hfSizeFields(c: CommonSizes, architecture: string): Json {
+  return {
+    architectures: [architecture],
+    model_type: c.modelType,
+    vocab_size: c.vocabSize,
+    hidden_size: c.hiddenSize,
+    intermediate_size: c.intermediateSize,
+    num_hidden_layers: c.numLayers,
+    num_attention_heads: c.numHeads,
+  };
+}

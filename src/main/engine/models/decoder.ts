@@ -9,15 +9,13 @@
 // are those of T5: every Linear, each residual add, key/value prefixes and a soft prompt.
 import * as tf from '@tensorflow/tfjs-core';
 import { decoderParamSpecs, decoderShape } from './decoder_params';
-import { ModelHooks, withPrompt } from './hooks';
+import { withPrompt } from './hooks';
+import { HookedModel } from './hooked_model';
 import { initParams, loadParams, mapSource, type LoadRules, type TensorSource } from './params';
 import { applyRotary, inverseFrequencies, rotaryTables } from './rope';
 import { attend, causalBias, paddingBias } from './t5_attention';
 import { Dropout, maskedCrossEntropy, rmsNorm } from './t5_layers';
-import type {
-  DecoderConfig, ForwardOptions, LanguageModel, LinearForward, LinearHook, LinearSite, ModelShape,
-  PrefixHook, PromptHook, Seq2SeqBatch, SublayerHook,
-} from './types';
+import type { DecoderConfig, ForwardOptions, LanguageModel, Seq2SeqBatch } from './types';
 
 type KeyValue = { k: tf.Tensor4D; v: tf.Tensor4D };
 /** What decoding has seen: rotated keys and values per layer (B, Hkv, K, dh), the key mask and positions (B, K). */
@@ -25,16 +23,11 @@ type Cache = { kv: KeyValue[]; mask: tf.Tensor2D; positions: tf.Tensor2D };
 const MASKED = -1e9;
 const NO_DROPOUT = new Dropout(0, null);
 
-export class DecoderModel implements LanguageModel {
-  private readonly structure: ModelShape;
-  private readonly hooks: ModelHooks;
-  private readonly transposed: Set<string>;
+export class DecoderModel extends HookedModel implements LanguageModel {
   private readonly invFreq: Float32Array;
 
-  private constructor(readonly config: DecoderConfig, readonly params: Map<string, tf.Variable>) {
-    this.structure = decoderShape(config);
-    this.hooks = new ModelHooks(this.structure, familyLabel(config));
-    this.transposed = new Set(decoderParamSpecs(config).filter((s) => s.linear).map((s) => s.name));
+  private constructor(readonly config: DecoderConfig, params: Map<string, tf.Variable>) {
+    super(params, familyLabel(config), decoderParamSpecs(config), decoderShape(config));
     this.invFreq = inverseFrequencies(config.headDim, config.ropeTheta, config.ropeScaling);
   }
 
@@ -49,18 +42,6 @@ export class DecoderModel implements LanguageModel {
   static random(config: DecoderConfig, seed: number): DecoderModel {
     return new DecoderModel(config, initParams(decoderParamSpecs(config), seed));
   }
-
-  checkpointNames(): string[] {
-    return decoderParamSpecs(this.config).map((s) => s.name);
-  }
-
-  linearSites(): LinearSite[] { return this.structure.linears.map((s) => ({ ...s })); }
-  shape(): ModelShape { return structuredClone(this.structure); }
-  normParams(): string[] { return this.structure.norms.map((n) => n.name); }
-  setLinearHook(site: string, hook: LinearHook | null): void { this.hooks.set('linear', site, hook); }
-  setSublayerHook(site: string, hook: SublayerHook | null): void { this.hooks.set('sublayer', site, hook); }
-  setPrefixHook(site: string, hook: PrefixHook | null): void { this.hooks.set('attention', site, hook); }
-  setPromptHook(hook: PromptHook | null): void { this.hooks.setPrompt(hook); }
 
   /** Logits at every position of right-padded sequences: (B, L, V). The parity tests' view. */
   causalLogits(ids: tf.Tensor2D, mask: tf.Tensor2D): tf.Tensor3D {
@@ -121,57 +102,7 @@ export class DecoderModel implements LanguageModel {
     return out;
   }
 
-  checkpointTensor(name: string): tf.Tensor {
-    const p = this.param(name);
-    return this.transposed.has(name) ? tf.transpose(p) : p.clone();
-  }
-
-  assignCheckpointTensor(name: string, value: tf.Tensor): void {
-    const p = this.param(name);
-    const linear = this.transposed.has(name);
-    const expected = linear ? [p.shape[1], p.shape[0]] : p.shape;
-    if (value.shape.length !== expected.length || value.shape.some((d, i) => d !== expected[i])) {
-      throw new Error(`${familyLabel(this.config)}: ${name} has checkpoint shape [${expected}], got [${value.shape}]; give (out, in) for Linear`);
-    }
-    tf.tidy(() => (p as tf.Variable).assign(linear ? tf.transpose(value) : tf.cast(value, 'float32')));
-  }
-
-  numParams(): number {
-    let n = 0;
-    for (const p of this.params.values()) n += p.size;
-    return n;
-  }
-
-  dispose(): void {
-    for (const p of this.params.values()) p.dispose();
-    this.params.clear();
-    this.hooks.clear();
-  }
-
   // ---- forward pieces (synchronous, inside tf.tidy) ----
-
-  private param<R extends tf.Rank>(name: string): tf.Tensor<R> {
-    const p = this.params.get(name);
-    if (p === undefined) throw new Error(`${familyLabel(this.config)}: no parameter "${name}" (disposed, or not in checkpointNames())`);
-    return p as tf.Tensor as tf.Tensor<R>;
-  }
-
-  /** Every Linear: x·W (+ b) or the hook's replacement. (B, T, in) → (B, T, out). */
-  private linear(site: string, x: tf.Tensor3D): tf.Tensor3D {
-    const [B, T, D] = x.shape;
-    const w = this.param<tf.Rank.R2>(`${site}.weight`); // (in, out)
-    const b = this.params.get(`${site}.bias`);
-    const base: LinearForward = (x2) => (b ? tf.add(tf.matMul(x2, w), b) : tf.matMul(x2, w));
-    const x2 = tf.reshape(x, [B * T, D]) as tf.Tensor2D; // (N, in)
-    const hook = this.hooks.linear.get(site);
-    const y = hook ? hook(x2, base, B) : base(x2); // (N, out)
-    return tf.reshape(y, [B, T, y.shape[1]]);
-  }
-
-  private residual(site: string, x: tf.Tensor3D, h: tf.Tensor3D): tf.Tensor3D {
-    const hook = this.hooks.sublayer.get(site);
-    return hook ? hook(x, h) : (tf.add(x, h) as tf.Tensor3D);
-  }
 
   private heads(site: string, x: tf.Tensor3D, heads: number): tf.Tensor4D {
     const [B, T] = x.shape;

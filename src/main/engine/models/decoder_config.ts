@@ -1,6 +1,6 @@
 // Hugging Face `config.json` ⇄ DecoderConfig for LLaMA 2/3, Qwen2/2.5, Mistral and SmolLM: the one
 // place where these decoders' configuration is read or written. Defaults are transformers'.
-import { ConfigReader, configObject, readTokenId, type Json } from './config_reader';
+import { ConfigReader, configObject, hfSizeFields, readTokenId, type Json } from './config_reader';
 import type { DecoderConfig, RopeScaling } from './types';
 
 export const DECODER_TYPES = ['llama', 'qwen2', 'mistral'] as const;
@@ -108,13 +108,7 @@ export function decoderToHfConfig(c: DecoderConfig): Record<string, unknown> {
         high_freq_factor: c.ropeScaling.highFreqFactor, original_max_position_embeddings: c.ropeScaling.originalMaxPositionEmbeddings,
       };
   return {
-    architectures: [ARCHITECTURES[c.modelType]],
-    model_type: c.modelType,
-    vocab_size: c.vocabSize,
-    hidden_size: c.hiddenSize,
-    intermediate_size: c.intermediateSize,
-    num_hidden_layers: c.numLayers,
-    num_attention_heads: c.numHeads,
+    ...hfSizeFields(c, ARCHITECTURES[c.modelType]),
     num_key_value_heads: c.numKvHeads,
     head_dim: c.headDim,
     hidden_act: 'silu',

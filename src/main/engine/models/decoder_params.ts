@@ -89,5 +89,7 @@ export function decoderShape(c: DecoderConfig): ModelShape {
     attentions: attentionSites(c),
     norms: specs.filter((s) => s.name.endsWith('norm.weight')).map((s) => ({ name: s.name, size: s.shape[0] })),
     biases: specs.filter((s) => s.name.endsWith('.bias')).map((s) => ({ name: s.name, size: s.shape[0] })),
+    head: [], // the LM head is pretrained, not a task head
+    maxPositions: null, // rotary positions: max_position_embeddings is the trained context, not a hard limit
   };
 }

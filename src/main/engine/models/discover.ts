@@ -75,7 +75,8 @@ export function describeModelFolder(dir: string, name: string, source: ModelEntr
   }
   try {
     const config = parseModelConfig(json, file);
-    entry.params = modelShape(config).totalParams;
+    const shape = modelShape(config);
+    entry.params = shape.totalParams - shape.head.reduce((n, h) => n + h.size, 0); // an encoder's head is the task's
     entry.summary = describeConfig(config);
   } catch (err) {
     return { ...entry, problem: (err as Error).message.replace(`${file}: `, '') };

@@ -4,13 +4,17 @@ import { DECODER_TYPES, decoderToHfConfig, parseDecoderConfig } from './decoder_
 import { DecoderModel } from './decoder';
 import { decoderParamSpecs, decoderShape } from './decoder_params';
 import { decoderLoadRules } from './decoder';
+import { EncoderModel, encoderLabel } from './encoder';
+import { ENCODER_TYPES, encoderToHfConfig, parseEncoderConfig } from './encoder_config';
+import { encoderLoadRules, encoderParamSpecs, encoderShape } from './encoder_params';
 import type { LoadRules, ParamSpec, TensorSource } from './params';
 import { T5Model } from './t5';
 import { parseT5Config, toHfConfig } from './t5_config';
 import { t5LoadRules, t5ParamSpecs, t5Shape } from './t5_params';
-import type { DecoderConfig, LanguageModel, ModelConfig, ModelShape, T5Config } from './types';
+import type { DecoderConfig, EncoderConfig, LanguageModel, ModelConfig, ModelShape, T5Config } from './types';
 
-export type FamilyKind = 'seq2seq' | 'decoder';
+/** seq2seq and decoder generate text; an encoder classifies with a label head. */
+export type FamilyKind = 'seq2seq' | 'decoder' | 'encoder';
 
 interface Family<C extends ModelConfig> {
   kind: FamilyKind;
@@ -25,7 +29,8 @@ interface Family<C extends ModelConfig> {
   loadRules(config: C): LoadRules;
   /** One line for pickers and listings. */
   describe(config: C): string;
-  fromSource(config: C, source: TensorSource): LanguageModel;
+  /** `seed` initialises what the checkpoint may lack (an encoder's classification head). */
+  fromSource(config: C, source: TensorSource, seed: number): LanguageModel;
   random(config: C, seed: number): LanguageModel;
 }
 
@@ -57,7 +62,21 @@ const DECODER: Family<DecoderConfig> = {
   random: (c, seed) => DecoderModel.random(c, seed),
 };
 
-const FAMILIES = [T5, DECODER] as Family<ModelConfig>[];
+const ENCODER: Family<EncoderConfig> = {
+  kind: 'encoder',
+  modelTypes: ENCODER_TYPES,
+  examples: 'BERT (bert), RoBERTa (roberta), with a sequence-classification head',
+  parse: parseEncoderConfig,
+  toHf: encoderToHfConfig,
+  specs: encoderParamSpecs,
+  shape: encoderShape,
+  loadRules: encoderLoadRules,
+  describe: (c) => `${encoderLabel(c)}: ${c.numLayers} layers, hidden ${c.hiddenSize}, ${c.numHeads} heads, vocabulary ${c.vocabSize}`,
+  fromSource: (c, s, seed) => EncoderModel.fromSource(c, s, seed),
+  random: (c, seed) => EncoderModel.random(c, seed),
+};
+
+const FAMILIES = [T5, DECODER, ENCODER] as Family<ModelConfig>[];
 
 /** Every model_type this engine opens. */
 export const SUPPORTED_MODEL_TYPES: string[] = FAMILIES.flatMap((f) => [...f.modelTypes]);
@@ -95,7 +114,7 @@ export const familyKind = (c: ModelConfig): FamilyKind => familyOf(c).kind;
 export const modelShape = (c: ModelConfig): ModelShape => familyOf(c).shape(c);
 export const paramSpecs = (c: ModelConfig): ParamSpec[] => familyOf(c).specs(c);
 export const hfConfigOf = (c: ModelConfig): Record<string, unknown> => familyOf(c).toHf(c);
-export const modelFromSource = (c: ModelConfig, s: TensorSource): LanguageModel => familyOf(c).fromSource(c, s);
+export const modelFromSource = (c: ModelConfig, s: TensorSource, seed = 0): LanguageModel => familyOf(c).fromSource(c, s, seed);
 export const randomModel = (c: ModelConfig, seed: number): LanguageModel => familyOf(c).random(c, seed);
 export const loadRulesOf = (c: ModelConfig): LoadRules => familyOf(c).loadRules(c);
 export const describeConfig = (c: ModelConfig): string => familyOf(c).describe(c);

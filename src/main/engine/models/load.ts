@@ -7,8 +7,8 @@ import path from 'node:path';
 import { readSafetensorsFile, writeSafetensorsFile, type SafetensorsFile, type TensorInfo } from '../safetensors';
 import { familyKind, hfConfigOf, loadRulesOf, modelFromSource, paramSpecs, parseModelConfig } from './families';
 import { resolveTensors, type TensorSource } from './params';
-import { loadTokenizer } from './tokenizer';
-import type { DecoderConfig, LanguageModel, ModelConfig, TextTokenizer } from './types';
+import { loadEncoderTokenizer, loadTokenizer } from './tokenizer';
+import type { DecoderConfig, EncoderConfig, LanguageModel, ModelConfig, TextTokenizer } from './types';
 
 export interface LoadedModel {
   model: LanguageModel;
@@ -28,12 +28,28 @@ function readJson(file: string): unknown {
   }
 }
 
+/** How a folder is opened for a task: an encoder's head gets the task's labels, initialised from `seed` when absent. */
+export interface LoadOptions {
+  /** Labels of the classification head (encoders); config.json's id2label / num_labels when not given. */
+  numLabels?: number;
+  /** Seeds what the checkpoint lacks (an encoder's head). */
+  seed?: number;
+}
+
 /** Reads and checks config.json only: cheap, for validating a comparison before it starts. */
-export function readModelConfig(dir: string): ModelConfig {
+export function readModelConfig(dir: string, opts: LoadOptions = {}): ModelConfig {
   const file = path.join(dir, 'config.json');
   if (!existsSync(dir)) throw new Error(`model folder ${dir} does not exist`);
   if (!existsSync(file)) throw new Error(`${file} is missing: a model folder needs config.json, model.safetensors (or a sharded index) and tokenizer.json`);
-  return parseModelConfig(readJson(file), file);
+  const config = parseModelConfig(readJson(file), file);
+  return withLabels(config, opts.numLabels);
+}
+
+/** The config with an encoder's head sized for `numLabels` (other families have no task head). */
+export function withLabels(config: ModelConfig, numLabels: number | undefined): ModelConfig {
+  if (numLabels === undefined || familyKind(config) !== 'encoder') return config;
+  if (!Number.isInteger(numLabels) || numLabels < 1) throw new Error(`numLabels must be a positive integer, got ${numLabels}`);
+  return { ...(config as EncoderConfig), numLabels };
 }
 
 /** An open checkpoint: one safetensors file or the shards an index names. Close it when done. */
@@ -118,8 +134,8 @@ export function openCheckpoint(dir: string): Checkpoint {
  * Checks a model folder without allocating weights: config, tokenizer, and that the weights'
  * headers hold every tensor the config needs, with the right shape, and nothing else.
  */
-export function checkModelFolder(dir: string): ModelConfig {
-  const config = readModelConfig(dir);
+export function checkModelFolder(dir: string, opts: LoadOptions = {}): ModelConfig {
+  const config = readModelConfig(dir, opts);
   const checkpoint = openCheckpoint(dir);
   try {
     resolveTensors(paramSpecs(config), checkpoint.source, loadRulesOf(config));
@@ -132,22 +148,24 @@ export function checkModelFolder(dir: string): ModelConfig {
   return config;
 }
 
-/** The folder's tokenizer, with a decoder's special ids taken from its config. */
+/** The folder's tokenizer, with a decoder's or encoder's special ids taken from its config. */
 export function tokenizerOf(dir: string, config: ModelConfig): TextTokenizer {
-  return familyKind(config) === 'decoder' ? loadTokenizer(dir, config as DecoderConfig) : loadTokenizer(dir);
+  const kind = familyKind(config);
+  if (kind === 'encoder') return loadEncoderTokenizer(dir, (config as EncoderConfig).padTokenId);
+  return kind === 'decoder' ? loadTokenizer(dir, config as DecoderConfig) : loadTokenizer(dir);
 }
 
-export function loadModel(dir: string): LoadedModel {
-  const config = readModelConfig(dir);
+export function loadModel(dir: string, opts: LoadOptions = {}): LoadedModel {
+  const config = readModelConfig(dir, opts);
   const tokenizer = tokenizerOf(dir, config);
-  return { model: loadWeights(dir, config), tokenizer, config, dir };
+  return { model: loadWeights(dir, config, opts.seed), tokenizer, config, dir };
 }
 
 /** The model of `dir`'s weights (no tokenizer), streamed one tensor at a time. */
-export function loadWeights(dir: string, config: ModelConfig = readModelConfig(dir)): LanguageModel {
+export function loadWeights(dir: string, config: ModelConfig = readModelConfig(dir), seed = 0): LanguageModel {
   const checkpoint = openCheckpoint(dir);
   try {
-    return modelFromSource(config, checkpoint.source);
+    return modelFromSource(config, checkpoint.source, seed);
   } catch (err) {
     throw new Error(`${checkpoint.files.length === 1 ? checkpoint.files[0] : path.join(dir, INDEX_FILE)}: ${(err as Error).message}`);
   } finally {

@@ -12,6 +12,8 @@ export interface ParamSpec {
   linear: boolean;
   /** Standard deviation of the family's normal init; null: ones (norm scales); 0: zeros (biases). */
   std: number | null;
+  /** A task head the checkpoint may lack (an encoder's classifier): then initialised from the seed. */
+  optional?: boolean;
 }
 
 /** Where checkpoint tensors come from: a Map in tests, safetensors files (one or sharded) when loading. */
@@ -58,6 +60,7 @@ export function resolveTensors(specs: ParamSpec[], source: TensorSource, rules: 
   const out = new Map<ParamSpec, string>();
   for (const spec of specs) {
     const found = [spec.name, ...(rules.aliases?.[spec.name] ?? [])].find((n) => present.has(n));
+    if (found === undefined && spec.optional) continue;
     if (found === undefined) {
       throw new Error(`${rules.family} checkpoint: tensor ${spec.name} is missing (expected shape [${spec.shape}]); check ${rules.fields} in config.json`);
     }
@@ -86,15 +89,21 @@ const COPYING_BACKENDS = new Set(['wasm', 'webgl', 'webgpu']);
  * Variables from checkpoint tensors, read one at a time (Linear (out, in) held as (in, out)).
  * On copying backends every tensor is read through one reused buffer, so no garbage piles up
  * between collections and peak host memory stays near the model's size plus its largest tensor.
+ * An optional spec the checkpoint lacks is initialised as `initParams` would with `seed`.
  */
-export function loadParams(specs: ParamSpec[], source: TensorSource, rules: LoadRules): Map<string, tf.Variable> {
+export function loadParams(specs: ParamSpec[], source: TensorSource, rules: LoadRules, seed = 0): Map<string, tf.Variable> {
   const where = resolveTensors(specs, source, rules); // every check before any allocation
   const reuse = COPYING_BACKENDS.has(tf.getBackend());
   const params = new Map<string, tf.Variable>();
   let scratch = new Float32Array(0); // transposed Linear weights, reused on copying backends
   try {
-    for (const spec of specs) {
-      const data = source.read(where.get(spec)!, reuse);
+    for (const [i, spec] of specs.entries()) {
+      const stored = where.get(spec);
+      if (stored === undefined) {
+        params.set(spec.name, tf.tidy(() => tf.variable(initTensor(spec, seed, i))));
+        continue;
+      }
+      const data = source.read(stored, reuse);
       const n = numel(spec.shape);
       if (data.length !== n) {
         throw new Error(`${rules.family} checkpoint: tensor ${spec.name} holds ${data.length} values, shape [${spec.shape}] needs ${n}`);
@@ -132,15 +141,16 @@ export function paramSeed(seed: number, index: number): number {
   return (h & 0x7fffffff) || 1;
 }
 
+/** The fresh value of spec number `index` (held layout): N(0, std), ones for norms, zeros for biases. */
+function initTensor(s: ParamSpec, seed: number, index: number): tf.Tensor {
+  const shape = s.linear ? [s.shape[1], s.shape[0]] : s.shape;
+  return s.std === null ? tf.ones(shape) : s.std === 0 ? tf.zeros(shape) : tf.randomNormal(shape, 0, s.std, 'float32', paramSeed(seed, index));
+}
+
 /** Fresh variables: N(0, std) drawn with TF.js's seeded generator, ones for norms, zeros for biases. */
 export function initParams(specs: ParamSpec[], seed: number): Map<string, tf.Variable> {
   const params = new Map<string, tf.Variable>();
-  specs.forEach((s, i) => {
-    const shape = s.linear ? [s.shape[1], s.shape[0]] : s.shape;
-    const init = (): tf.Tensor =>
-      s.std === null ? tf.ones(shape) : s.std === 0 ? tf.zeros(shape) : tf.randomNormal(shape, 0, s.std, 'float32', paramSeed(seed, i));
-    params.set(s.name, tf.tidy(() => tf.variable(init())));
-  });
+  specs.forEach((s, i) => params.set(s.name, tf.tidy(() => tf.variable(initTensor(s, seed, i)))));
   return params;
 }
 

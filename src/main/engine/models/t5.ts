@@ -9,23 +9,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { attend, causalBias, paddingBias, positionBias, splitHeads } from './t5_attention';
 import { Dropout, geluNew, maskedCrossEntropy, rmsNorm, shiftRight } from './t5_layers';
-import { ModelHooks, withPrompt } from './hooks';
+import { withPrompt } from './hooks';
+import { HookedModel } from './hooked_model';
 import { AttentionBias } from './t5_hooks';
 import { mapSource, type TensorSource } from './params';
 import { initT5Params, loadT5Params, t5ParamSpecs, t5Shape } from './t5_params';
-import type {
-  ForwardOptions,
-  LinearForward,
-  LinearHook,
-  LinearSite,
-  ModelShape,
-  PrefixHook,
-  PromptHook,
-  Seq2SeqBatch,
-  Seq2SeqModel,
-  SublayerHook,
-  T5Config,
-} from './types';
+import type { ForwardOptions, Seq2SeqBatch, Seq2SeqModel, T5Config } from './types';
 
 /** Keys and values of one attention, (B, H, S, dk) each. */
 type KeyValue = { k: tf.Tensor4D; v: tf.Tensor4D };
@@ -33,19 +22,12 @@ type KeyValue = { k: tf.Tensor4D; v: tf.Tensor4D };
 type CrossContext = { cross: KeyValue[]; bias: tf.Tensor4D };
 type Encoded = { hidden: tf.Tensor3D; mask: tf.Tensor2D };
 
-export class T5Model implements Seq2SeqModel {
-  private readonly structure: ModelShape;
-  private readonly hooks: ModelHooks;
-  /** Parameters held (in, out) but checkpointed (out, in). */
-  private readonly transposed: Set<string>;
-
+export class T5Model extends HookedModel implements Seq2SeqModel {
   private constructor(
     readonly config: T5Config,
-    readonly params: Map<string, tf.Variable>,
+    params: Map<string, tf.Variable>,
   ) {
-    this.structure = t5Shape(config);
-    this.hooks = new ModelHooks(this.structure);
-    this.transposed = new Set(t5ParamSpecs(config).filter((s) => s.linear).map((s) => s.name));
+    super(params, 'T5', t5ParamSpecs(config), t5Shape(config));
   }
 
   /** From checkpoint tensors keyed by HF name; Linear weights (out, in) as in the checkpoint. */
@@ -61,39 +43,6 @@ export class T5Model implements Seq2SeqModel {
   /** Fresh weights with transformers' T5 initialisation, reproducible from `seed`. */
   static random(config: T5Config, seed: number): T5Model {
     return new T5Model(config, initT5Params(config, seed));
-  }
-
-  /** Parameter names as save_pretrained writes them (tied head omitted). */
-  checkpointNames(): string[] {
-    return t5ParamSpecs(this.config).map((s) => s.name);
-  }
-
-  linearSites(): LinearSite[] {
-    return this.structure.linears.map((s) => ({ ...s }));
-  }
-
-  shape(): ModelShape {
-    return structuredClone(this.structure);
-  }
-
-  normParams(): string[] {
-    return this.checkpointNames().filter((n) => n.endsWith('layer_norm.weight'));
-  }
-
-  setLinearHook(site: string, hook: LinearHook | null): void {
-    this.hooks.set('linear', site, hook);
-  }
-
-  setSublayerHook(site: string, hook: SublayerHook | null): void {
-    this.hooks.set('sublayer', site, hook);
-  }
-
-  setPrefixHook(site: string, hook: PrefixHook | null): void {
-    this.hooks.set('attention', site, hook);
-  }
-
-  setPromptHook(hook: PromptHook | null): void {
-    this.hooks.setPrompt(hook);
   }
 
   logits(batch: Seq2SeqBatch, opts: ForwardOptions): tf.Tensor3D {
@@ -142,59 +91,7 @@ export class T5Model implements Seq2SeqModel {
     return out;
   }
 
-  checkpointTensor(name: string): tf.Tensor {
-    const p = this.params.get(name);
-    if (p === undefined) throw new Error(`T5: no parameter "${name}"; checkpointNames() lists them`);
-    return this.transposed.has(name) ? tf.transpose(p) : p.clone();
-  }
-
-  assignCheckpointTensor(name: string, value: tf.Tensor): void {
-    const p = this.params.get(name);
-    if (p === undefined) throw new Error(`T5: no parameter "${name}"; checkpointNames() lists them`);
-    const linear = this.transposed.has(name);
-    const expected = linear ? [p.shape[1], p.shape[0]] : p.shape;
-    if (value.shape.length !== expected.length || value.shape.some((d, i) => d !== expected[i])) {
-      throw new Error(`T5: ${name} has checkpoint shape [${expected}], got [${value.shape}]; give (out, in) for Linear`);
-    }
-    tf.tidy(() => p.assign(linear ? tf.transpose(value) : tf.cast(value, 'float32')));
-  }
-
-  numParams(): number {
-    let n = 0;
-    for (const p of this.params.values()) n += p.size;
-    return n;
-  }
-
-  dispose(): void {
-    for (const p of this.params.values()) p.dispose();
-    this.params.clear();
-    this.hooks.clear();
-  }
-
   // ---- forward pieces (synchronous, called inside tf.tidy) ----
-
-  private param<R extends tf.Rank>(name: string): tf.Tensor<R> {
-    const p = this.params.get(name);
-    if (p === undefined) throw new Error(`T5: parameter "${name}" is not loaded (model disposed?)`);
-    return p as tf.Tensor as tf.Tensor<R>;
-  }
-
-  /** The single entry point of every Linear: (B, T, in) → (B, T, out) via the hook or x·W. */
-  private linear(site: string, x: tf.Tensor3D): tf.Tensor3D {
-    const [B, T, D] = x.shape;
-    const w = this.param<tf.Rank.R2>(`${site}.weight`); // (in, out)
-    const base: LinearForward = (x2) => tf.matMul(x2, w);
-    const x2 = tf.reshape(x, [B * T, D]) as tf.Tensor2D; // (N, in)
-    const hook = this.hooks.linear.get(site);
-    const y = hook ? hook(x2, base, B) : base(x2); // (N, out)
-    return tf.reshape(y, [B, T, y.shape[1]]);
-  }
-
-  /** The residual add after a sublayer: x + h, or the sublayer hook's replacement. */
-  private residual(site: string, x: tf.Tensor3D, h: tf.Tensor3D): tf.Tensor3D {
-    const hook = this.hooks.sublayer.get(site);
-    return hook ? hook(x, h) : (tf.add(x, h) as tf.Tensor3D);
-  }
 
   /** Keys or values with the attention's prefix in front, and the bias that goes with them. */
   private prefixed(site: string, x: tf.Tensor3D, k: tf.Tensor4D, v: tf.Tensor4D, bias: AttentionBias) {

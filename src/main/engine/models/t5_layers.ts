@@ -1,11 +1,23 @@
-// T5's small building blocks: RMS layer norm, gelu_new, seeded dropout, label shifting and the loss.
-// Each follows transformers' modeling_t5.py; all are synchronous and meant to run inside tf.tidy.
+// Small building blocks of the families: RMS and mean-centred layer norms, the GELUs, seeded dropout,
+// label shifting and the loss. Each follows transformers' modeling code (T5's, then BERT's for
+// layerNorm and the exact GELU); all are synchronous and meant to run inside tf.tidy.
 import * as tf from '@tensorflow/tfjs-core';
 
 /** T5LayerNorm: scale-only RMS norm, no mean subtraction and no bias. x: (..., D), w: (D). */
 export function rmsNorm<T extends tf.Tensor>(x: T, w: tf.Tensor1D, eps: number): T {
   const variance = tf.mean(tf.square(x), -1, true); // (..., 1), float32 as in HF
   return tf.mul(w, tf.mul(x, tf.rsqrt(tf.add(variance, eps)))) as T;
+}
+
+/** LayerNorm of BERT and RoBERTa: (x − mean) / √(var + eps) · w + b over the last axis, biased variance. */
+export function layerNorm<T extends tf.Tensor>(x: T, w: tf.Tensor1D, b: tf.Tensor1D, eps: number): T {
+  const { mean, variance } = tf.moments(x, -1, true); // (..., 1) each
+  return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))), w), b) as T;
+}
+
+/** The exact GELU of BERT and RoBERTa ("gelu"): x · Φ(x) = 0.5·x·(1 + erf(x / √2)). */
+export function geluErf<T extends tf.Tensor>(x: T): T {
+  return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2)))) as T;
 }
 
 /** gelu_new, the tanh approximation: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
@@ -25,17 +37,19 @@ export class Dropout {
   constructor(
     private readonly rate: number,
     private readonly seed: number | null,
+    /** Tells apart the masks of several dropouts of one pass that share its seed (BERT's attention and hidden). */
+    private readonly stream = '',
   ) {}
 
   /** Training dropout with `seed`, or a fresh random seed when none is given. */
-  static forPass(rate: number, training: boolean, seed?: number): Dropout {
+  static forPass(rate: number, training: boolean, seed?: number, stream = ''): Dropout {
     if (!training) return new Dropout(rate, null);
-    return new Dropout(rate, seed ?? Math.floor(Math.random() * 2 ** 31));
+    return new Dropout(rate, seed ?? Math.floor(Math.random() * 2 ** 31), stream);
   }
 
   apply<T extends tf.Tensor>(x: T): T {
     if (this.seed === null || this.rate === 0) return x;
-    return tf.dropout(x, this.rate, undefined, `${this.seed}/${this.calls++}`) as T;
+    return tf.dropout(x, this.rate, undefined, `${this.seed}/${this.stream}${this.calls++}`) as T;
   }
 }
 

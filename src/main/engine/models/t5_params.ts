@@ -141,6 +141,8 @@ export function t5Shape(c: T5Config): ModelShape {
     attentions: t5AttentionSites(c),
     norms: specs.filter((s) => s.name.endsWith('layer_norm.weight')).map((s) => ({ name: s.name, size: s.shape[0] })),
     biases: [], // T5 Linear layers have no bias; the relative attention "bias" is a position table
+    head: [],
+    maxPositions: null, // relative positions: any length
   };
 }
 

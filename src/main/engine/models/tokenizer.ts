@@ -152,7 +152,7 @@ export function loadTokenizer(dir: string, decoder?: DecoderSpecials): TextToken
   const eosId = decoder ? decoder_eos(opened, decoder) : token_id(tokenizer, config_token(configs, 'eos_token', '</s>'), 'eos_token', file);
   const padId = decoder ? decoder.padTokenId : token_id(tokenizer, config_token(configs, 'pad_token', '<pad>'), 'pad_token', file);
   const bosId = decoder && adds_bos(opened, decoder.bosTokenId) ? decoder.bosTokenId : null;
-  const encodeText = (text: string): number[] => tokenizer.encode(text, { add_special_tokens: false }).ids;
+  const { encodeText, decode } = text_api(tokenizer);
   return {
     vocabSize,
     padId,
@@ -164,10 +164,37 @@ export function loadTokenizer(dir: string, decoder?: DecoderSpecials): TextToken
       if (decoder || ids[ids.length - 1] !== eosId) ids.push(eosId);
       return ids;
     },
-    decode(ids: number[]): string {
-      if (ids.length === 0) return '';
-      return tokenizer.decode(ids, { skip_special_tokens: true });
-    },
+    decode,
+  };
+}
+
+/**
+ * An encoder's tokenizer (BERT's WordPiece, RoBERTa's byte-level BPE): encode() adds what the
+ * checkpoint's post_processor adds — [CLS] … [SEP] or <s> … </s> — and eosId is the token it puts
+ * last, which truncation keeps last; pad is config.json's pad_token_id.
+ */
+export function loadEncoderTokenizer(dir: string, padTokenId: number): TextTokenizer {
+  const { tokenizer, file } = open_tokenizer(dir);
+  const plain = tokenizer.encode('a', { add_special_tokens: false }).ids;
+  const full = tokenizer.encode('a', { add_special_tokens: true }).ids;
+  if (full.length < plain.length + 2) {
+    throw new Error(`${file}: its post_processor does not put [CLS]/[SEP] (or <s>/</s>) around the text; an encoder classifies from its first token, so use the checkpoint's own tokenizer.json`);
+  }
+  return {
+    vocabSize: vocab_size(tokenizer),
+    padId: padTokenId,
+    eosId: full[full.length - 1],
+    bosId: null,
+    ...text_api(tokenizer),
+    encode: (text: string) => tokenizer.encode(text, { add_special_tokens: true }).ids,
+  };
+}
+
+/** Ids of the text alone, and text of ids with special tokens skipped. */
+function text_api(tokenizer: Tokenizer): Pick<TextTokenizer, 'encodeText' | 'decode'> {
+  return {
+    encodeText: (text: string) => tokenizer.encode(text, { add_special_tokens: false }).ids,
+    decode: (ids: number[]) => (ids.length === 0 ? '' : tokenizer.decode(ids, { skip_special_tokens: true })),
   };
 }
 

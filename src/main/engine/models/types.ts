@@ -99,8 +99,21 @@ export interface ModelShape {
   attentions: AttentionSite[];
   /** Layer-norm parameters (scales, and biases where the family has them). */
   norms: { name: string; size: number }[];
-  /** Bias vectors of Linear layers (none in T5 or LLaMA; q, k, v in Qwen2). */
+  /**
+   * Bias vectors (none in T5 or LLaMA; q, k, v in Qwen2; every Linear and LayerNorm bias of the
+   * base model in BERT/RoBERTa). The task head's biases are in `head`, not here.
+   */
   biases: { name: string; size: number }[];
+  /**
+   * The task head (an encoder's classifier, sized by the task's labels): trained with every
+   * method, as in the GLUE setting; empty where the head is the pretrained LM head.
+   */
+  head: { name: string; size: number }[];
+  /**
+   * Positions the model can embed (learned absolute position embeddings): the input, with any
+   * soft prompt in front, must fit. null where positions are relative or rotary (no hard limit).
+   */
+  maxPositions: { limit: number; field: string } | null;
 }
 
 /**
@@ -178,8 +191,30 @@ export interface DecoderConfig {
   padTokenId: number;
 }
 
+/** BERT and RoBERTa: a post-LN encoder with a sequence-classification head. */
+export interface EncoderConfig {
+  modelType: 'bert' | 'roberta';
+  vocabSize: number;
+  hiddenSize: number;
+  intermediateSize: number;
+  numLayers: number;
+  numHeads: number;
+  maxPositionEmbeddings: number;
+  typeVocabSize: number;
+  layerNormEps: number;
+  /** 'gelu' is the exact (erf) GELU of BERT and RoBERTa; 'gelu_new' the tanh approximation. */
+  hiddenAct: 'gelu' | 'gelu_new' | 'relu';
+  hiddenDropout: number;
+  attentionDropout: number;
+  /** Dropout before the classifier (classifier_dropout, else hidden_dropout_prob). */
+  classifierDropout: number;
+  padTokenId: number;
+  /** Labels of the classification head (the task's, else id2label / num_labels of config.json, else 2). */
+  numLabels: number;
+}
+
 /** Every family's config; `modelType` tells them apart. */
-export type ModelConfig = T5Config | DecoderConfig;
+export type ModelConfig = T5Config | DecoderConfig | EncoderConfig;
 
 /**
  * The structure a PEFT method works on: weights by checkpoint name and the hook points.
@@ -224,6 +259,11 @@ export interface LanguageModel extends HookableModel {
   loss(batch: Seq2SeqBatch, opts: ForwardOptions): tf.Scalar;
   /** Greedy decoding with a key/value cache; stops at eos or maxNewTokens. Ids exclude the prompt / start token. */
   generate(inputIds: number[][], maxNewTokens: number): number[][];
+  /**
+   * Classifiers only (an encoder with a label head, whose `logits` are (B, 1, labels) predicting
+   * a (B, 1) label index): the argmax label of each unpadded row. Absent on generative models.
+   */
+  classify?(inputIds: number[][]): number[];
 }
 
 /** The name the training loop uses for a model it can train (every family of LanguageModel). */

@@ -1,6 +1,7 @@
 // bitfit — only the bias terms train (Ben Zaken et al. 2021, https://arxiv.org/abs/2106.10199).
 // Applies to families whose layers have biases (BERT/RoBERTa: query, key, value, the attention
-// output, intermediate and output dense layers, and the LayerNorm biases). T5 and LLaMA have no
+// output, intermediate and output dense layers, every LayerNorm bias and BERT's pooler; Qwen2's
+// q, k, v). The task head trains with every method anyway (task_head.ts). T5 and LLaMA have no
 // biases, so it is refused there at validation; the study's code, whose name filter caught T5's
 // relative-attention tables, trained 2·buckets·heads position parameters instead.
 import { shapeOf, trainInPlace, withDefaults, type AttachedMethod, type PeftMethod } from './method';

@@ -10,6 +10,7 @@ export const full: PeftMethod<FullOptions> = {
   paper: 'baseline (all parameters trained)',
   defaults: {},
   mergeable: true,
+  trainsHead: true, // every weight, the task head included
   validate(options) {
     checkKnownOptions('full', options, this.defaults);
     return {};

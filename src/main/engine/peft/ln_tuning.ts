@@ -1,5 +1,6 @@
-// ln_tuning — LayerNorm tuning: only the RMS-norm scales train (Qi et al. 2022; Lialin et al. 2023, §8 of METHODS.md).
-// The scales are trained in place, so the model is always "merged": the delta is the (5L+2)·d scales.
+// ln_tuning — LayerNorm tuning: only the norms train (Qi et al. 2022; Lialin et al. 2023, §8 of METHODS.md):
+// RMS-norm scales on T5 and LLaMA, LayerNorm scales and biases on BERT/RoBERTa. They are trained in
+// place, so the model is always "merged": the delta is the norms (T5: (5L+2)·d scales).
 import type { HookableModel } from '../models/types';
 import { checkKnownOptions, trainInPlace, type AttachedMethod, type PeftMethod } from './method';
 

@@ -56,6 +56,13 @@ export interface PeftMethod<O extends MethodOptions = MethodOptions> {
   /** The counts attach() will report, computed from the model's structure without weights. */
   count(shape: ModelShape, options: O): MethodCounts;
   attach(model: HookableModel, options: O, seed: number): AttachedMethod;
+  /** Its own variables already hold the task head (full fine-tuning), so none is added (see task_head.ts). */
+  trainsHead?: boolean;
+  /**
+   * Positions the method puts in front of the input (a soft prompt), with the option that sets
+   * them: on a model with learned positions they count against its limit (see checkPositions).
+   */
+  positions?(options: O): { count: number; field: string };
 }
 
 /** The structure of the model a config describes (one case per model family). */
@@ -103,6 +110,30 @@ export function trainInPlace(model: HookableModel, names: string[]): AttachedMet
       for (const v of trainable) v.trainable = false;
     },
   };
+}
+
+/**
+ * Refuses, before any run starts, inputs the model cannot place: `maxInputTokens` (plus the
+ * method's soft prompt) beyond its position table. `where` names the method's entry in the config.
+ */
+export function checkPositions(shape: ModelShape, method: PeftMethod, options: MethodOptions, maxInputTokens: number, where: string): void {
+  const max = shape.maxPositions;
+  if (max === null) return;
+  const model = `this ${shape.family} model embeds at most ${max.limit} positions (${max.field} in config.json)`;
+  if (maxInputTokens > max.limit) {
+    throw new Error(`budget.max_input_tokens is ${maxInputTokens}, but ${model}; set budget.max_input_tokens to at most ${max.limit}`);
+  }
+  const extra = method.positions?.(options);
+  if (extra && maxInputTokens + extra.count > max.limit) {
+    const fixes = [
+      max.limit - extra.count >= 1 ? `budget.max_input_tokens to ${max.limit - extra.count}` : null,
+      max.limit - maxInputTokens >= 1 ? `${extra.field} to ${max.limit - maxInputTokens}` : null,
+    ].filter((f) => f !== null);
+    throw new Error(
+      `${where}.${extra.field}: ${method.id} puts ${extra.count} tokens in front of up to ${maxInputTokens} input tokens (budget.max_input_tokens), ` +
+        `${extra.count + maxInputTokens} positions, but ${model}; lower ${fixes.join(' or ')}`,
+    );
+  }
 }
 
 /** Unknown option names are refused, so a typo never silently runs the defaults. */

@@ -26,6 +26,7 @@ export const prompt_tuning: PeftMethod<PromptOptions> = {
     const o = withDefaults('prompt_tuning', options, this.defaults);
     return { num_virtual_tokens: positiveInteger('prompt_tuning', 'num_virtual_tokens', o.num_virtual_tokens) };
   },
+  positions: (o) => ({ count: o.num_virtual_tokens, field: 'num_virtual_tokens' }),
   count(shape, o) {
     const n = o.num_virtual_tokens * shape.dModel;
     return { trainable: n, changed: n, stored: n, updateRank: null };

@@ -1,4 +1,5 @@
-// The method table: id → method. A test checks every key equals its method's id.
+// The method table: id → method. A test checks every key equals its method's id. Every row trains
+// the model's task head too, where it has one (task_head.ts).
 import { bitfit } from './bitfit';
 import { compacter } from './compacter';
 import { compacter_pp } from './compacter_pp';
@@ -16,9 +17,10 @@ import { parallel_adapter } from './parallel_adapter';
 import { pfeiffer } from './pfeiffer';
 import { prefix_tuning } from './prefix_tuning';
 import { prompt_tuning } from './prompt_tuning';
+import { withTaskHead } from './task_head';
 import { unipelt } from './unipelt';
 
-export const METHODS: Record<string, PeftMethod> = {
+const TABLE: Record<string, PeftMethod> = {
   full,
   houlsby: houlsby as unknown as PeftMethod,
   pfeiffer: pfeiffer as unknown as PeftMethod,
@@ -37,6 +39,8 @@ export const METHODS: Record<string, PeftMethod> = {
   bitfit: bitfit as unknown as PeftMethod,
   dora: dora as unknown as PeftMethod,
 };
+
+export const METHODS: Record<string, PeftMethod> = Object.fromEntries(Object.entries(TABLE).map(([id, m]) => [id, withTaskHead(m)]));
 
 export function getMethod(id: string): PeftMethod {
   const m = METHODS[id];

@@ -8,8 +8,6 @@ export const PRETRAINED_MODEL_NAME = 't5-pretrained-mini';
 
 /** Sentinels `<extra_id_0>` … at the top of the vocabulary. */
 export const NUM_SENTINELS = 100;
-/** Encoder tokens per example after corruption (eos included): the downstream inputs are ≤128. */
-export const INPUT_LENGTH = 128;
 
 // T5 v1.1 shape (gated-GELU feed-forward, no dropout while pretraining) at a size a 2-core
 // CPU can pretrain in well under an hour; the head stays tied to the embedding (v1.0) to keep
@@ -40,6 +38,8 @@ export const DEFAULT_PRETRAIN: PretrainConfig = {
   steps: 1000,
   batchSize: 16,
   learningRate: 2e-3,
+  relativeStep: false,
+  inputLength: 128,
   warmupSteps: 50,
   weightDecay: 0.01,
   clipNorm: 1.0,

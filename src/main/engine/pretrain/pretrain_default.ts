@@ -1,7 +1,7 @@
 // `npm run pretrain-default`: pretrains the default model from the shipped corpus and writes
 // it, in Hugging Face layout with its model card and loss curve, to resources/default-model.
 //
-//   npm run pretrain-default -- [--steps N] [--batch B] [--lr LR] [--threads T] [--out DIR] [--work DIR] [--calibrate N]
+//   npm run pretrain-default -- [--steps N] [--batch B] [--lr LR] [--relative-step on|off] [--input-length L] [--threads T] [--out DIR] [--work DIR] [--calibrate N]
 //
 // Interrupted? Run the same command again: it resumes from the last checkpoint in --work.
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { initBackend } from '../backend';
 import { saveModel } from '../models/load';
 import { loadTokenizer } from '../models/tokenizer';
 import { buildPretrainCorpus, corpusParagraphs } from './corpus';
-import { DEFAULT_PRETRAIN, INPUT_LENGTH, NUM_SENTINELS } from './default_recipe';
+import { DEFAULT_PRETRAIN, NUM_SENTINELS } from './default_recipe';
 import type { CardFacts } from './model_card';
 import { pretrain, type PretrainConfig, type PretrainStep } from './pretrain_loop';
 import { tokenBlocks } from './pretrain_data';
@@ -39,12 +39,19 @@ function learningRate(value: string | undefined): number {
   return lr;
 }
 
+function onOff(value: string | undefined, flag: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (value !== 'on' && value !== 'off') throw new Error(`${flag} must be on or off, got "${value}"`);
+  return value === 'on';
+}
+
 function parseOptions(argv: string[]): Options {
   const { values } = parseArgs({
     args: argv,
     options: {
       steps: { type: 'string' }, threads: { type: 'string' }, out: { type: 'string' },
       work: { type: 'string' }, calibrate: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
+      'relative-step': { type: 'string' }, 'input-length': { type: 'string' },
     },
   });
   const cfg = {
@@ -52,7 +59,10 @@ function parseOptions(argv: string[]): Options {
     steps: positive(values.steps, '--steps', DEFAULT_PRETRAIN.steps),
     batchSize: positive(values.batch, '--batch', DEFAULT_PRETRAIN.batchSize),
     learningRate: learningRate(values.lr),
+    relativeStep: onOff(values['relative-step'], '--relative-step', DEFAULT_PRETRAIN.relativeStep),
+    inputLength: positive(values['input-length'], '--input-length', DEFAULT_PRETRAIN.inputLength),
   };
+  if (cfg.inputLength < 16) throw new Error(`--input-length must be at least 16 tokens, got ${cfg.inputLength}`);
   const out = path.resolve(values.out ?? DEFAULT_OUT);
   return {
     cfg,
@@ -82,7 +92,7 @@ async function writeOutput(opts: Options, result: Awaited<ReturnType<typeof pret
   rmSync(staging, { recursive: true, force: true });
   saveModel(staging, result.model);
   writeFileSync(path.join(staging, 'tokenizer.json'), tokenizerJson);
-  writeFileSync(path.join(staging, 'tokenizer_config.json'), JSON.stringify(pretrainTokenizerConfig(NUM_SENTINELS, INPUT_LENGTH), null, 2) + '\n');
+  writeFileSync(path.join(staging, 'tokenizer_config.json'), JSON.stringify(pretrainTokenizerConfig(NUM_SENTINELS, facts.config.inputLength), null, 2) + '\n');
   writeFileSync(path.join(staging, 'loss_curve.png'), lossCurvePng(result.losses));
   writeFileSync(path.join(staging, 'training_log.json'), JSON.stringify({ losses: result.losses.map((l) => Number(l.toFixed(5))) }) + '\n');
   writeFileSync(path.join(staging, 'README.md'), modelCard(facts));
@@ -102,9 +112,9 @@ export async function main(argv: string[]): Promise<number> {
   mkdirSync(opts.work, { recursive: true });
   writeFileSync(path.join(opts.work, 'tokenizer.json'), tokenizerJson);
   const tok = loadTokenizer(opts.work);
-  const { raw, target } = inputAndTargetLengths(INPUT_LENGTH, cfg.noise);
+  const { raw, target } = inputAndTargetLengths(cfg.inputLength, cfg.noise);
   const blocks = tokenBlocks(tok, texts, raw);
-  log(`tokens: ${blocks.corpusTokens} in the corpus, ${blocks.numBlocks} blocks of ${raw} → input ${INPUT_LENGTH}, target ${target}`);
+  log(`tokens: ${blocks.corpusTokens} in the corpus, ${blocks.numBlocks} blocks of ${raw} → input ${cfg.inputLength}, target ${target}`);
   const workDir = opts.calibrate ? path.join(opts.work, 'calibration') : opts.work;
   if (opts.calibrate) {
     rmSync(workDir, { recursive: true, force: true });
@@ -123,7 +133,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     const facts: CardFacts = {
       config: cfg, params: result.model.numParams(), corpus, corpusTokens: blocks.corpusTokens, numBlocks: blocks.numBlocks,
-      rawLength: raw, inputLength: INPUT_LENGTH, targetLength: target, losses: result.losses, trainSeconds: result.seconds, cpuSeconds: result.cpuSeconds,
+      rawLength: raw, inputLength: cfg.inputLength, targetLength: target, losses: result.losses, trainSeconds: result.seconds, cpuSeconds: result.cpuSeconds,
       sessionSeconds: (performance.now() - wall) / 1000, resumedFrom: result.resumedFrom, threads: opts.threads,
       cpus: os.cpus().length, numSentinels: NUM_SENTINELS, argv,
     };

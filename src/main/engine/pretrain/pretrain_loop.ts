@@ -21,6 +21,10 @@ export interface PretrainConfig {
   /** Sequences per update. */
   batchSize: number;
   learningRate: number;
+  /** Scale each tensor's step by its RMS, as Adafactor's relative step (see AdamWOptions). */
+  relativeStep: boolean;
+  /** Encoder tokens per example after corruption (eos included). */
+  inputLength: number;
   warmupSteps: number;
   weightDecay: number;
   /** Gradients are scaled so their global L2 norm is at most this. */
@@ -137,7 +141,7 @@ export async function pretrain(
   const checkpointDir = path.join(workDir, 'checkpoint');
   mkdirSync(workDir, { recursive: true });
   const optimizerFor = (m: T5Model) =>
-    new AdamW([...m.params.values()], { ...ADAMW_DEFAULTS, weightDecay: cfg.weightDecay }, [...m.params.keys()]);
+    new AdamW([...m.params.values()], { ...ADAMW_DEFAULTS, weightDecay: cfg.weightDecay, relativeStep: cfg.relativeStep }, [...m.params.keys()]);
   const resumed = loadCheckpoint(checkpointDir, expected, optimizerFor);
   const model = resumed?.model ?? T5Model.random(cfg.model, subSeed(cfg.seed, 'init'));
   const optimizer = resumed?.optimizer ?? optimizerFor(model);

@@ -8,6 +8,12 @@ export interface AdamWOptions {
   beta2: number;
   epsilon: number;
   weightDecay: number;
+  /**
+   * Scale each tensor's step by its current RMS (floored at 1e-3), the relative step size of
+   * Adafactor's `scale_parameter`, which T5 was pretrained with: an embedding initialised at
+   * std 1 then moves as fast, relative to its size, as a projection initialised at std d^-0.5.
+   */
+  relativeStep?: boolean;
 }
 
 export const ADAMW_DEFAULTS: AdamWOptions = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 };
@@ -37,20 +43,22 @@ export class AdamW {
   }
 
   /** One update with `grads[i]` the gradient of `params[i]`. Does not dispose the grads. */
-  step(grads: tf.Tensor[], lr: number): void {
+  step(grads: tf.Tensor[], baseLr: number): void {
     this.t += 1;
     const { beta1, beta2, epsilon, weightDecay } = this.opts;
     const c1 = 1 - beta1 ** this.t;
     const c2 = 1 - beta2 ** this.t;
     tf.tidy(() => {
       this.params.forEach((p, i) => {
+        const lr = this.opts.relativeStep ? tf.mul(baseLr, tf.maximum(tf.sqrt(tf.mean(tf.square(p))), 1e-3)) : baseLr; // () or scalar
         const g = grads[i];
         const m = tf.add(tf.mul(this.m[i], beta1), tf.mul(g, 1 - beta1));
         const v = tf.add(tf.mul(this.v[i], beta2), tf.mul(tf.square(g), 1 - beta2));
         this.m[i].assign(m);
         this.v[i].assign(v);
         const update = tf.div(tf.div(m, c1), tf.add(tf.sqrt(tf.div(v, c2)), epsilon));
-        const decayed = this.decays[i] && weightDecay > 0 ? tf.mul(p, 1 - lr * weightDecay) : p;
+        const keep = typeof lr === 'number' ? 1 - lr * weightDecay : tf.sub(1, tf.mul(lr, weightDecay));
+        const decayed = this.decays[i] && weightDecay > 0 ? tf.mul(p, keep) : p;
         p.assign(tf.sub(decayed, tf.mul(update, lr)));
       });
     });

@@ -32,7 +32,7 @@ export function runEtaSeconds(p: RunProgress | undefined, now: number): number {
  */
 export function experimentEtaSeconds(runs: RunRecord[], progress: Map<number, RunProgress>, now: number): number {
   const durations = runs
-    .filter((r) => r.status === 'done' && r.startedAt && r.finishedAt)
+    .filter((r) => r.status === 'done' && !r.imported && r.startedAt && r.finishedAt) // an imported adapter trained elsewhere
     .map((r) => (Date.parse(r.finishedAt!) - Date.parse(r.startedAt!)) / 1000);
   // Runs train side by side (one worker each): the longest running run, then the queued ones spread over as many workers.
   const running = runs.filter((r) => r.status === 'running');

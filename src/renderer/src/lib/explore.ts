@@ -1,7 +1,7 @@
 // The explorer's views over the summary rows: budget filter, the Table 4 and Table 5 columns,
 // sorting and grouping, the Pareto frontier, and the study's published Table 5 rows.
 import type { ExploreRow } from '../../../shared/explorer_ipc';
-import { formatBytes, formatCount, formatLearningRate, formatRate, formatShare } from './format';
+import { formatBytes, formatCount, formatLearningRate, formatRate, formatShare, NOT_MEASURED } from './format';
 import PUBLISHED_CSV from '../../../../resources/reference/lialin2024_table5.csv?raw';
 
 export type TableView = 'table4' | 'table5';
@@ -14,17 +14,23 @@ export interface Budget {
   minTrainRate: number | null;
 }
 
-/** Peak training memory of a row: the GPU's when measured, else the live tensors'. */
-export const peakOf = (r: ExploreRow): number => r.peakGpuBytes ?? r.peakTensorBytes;
+/** Peak training memory of a row: the GPU's when measured, else the live tensors'; null when not trained here. */
+export const peakOf = (r: ExploreRow): number | null => r.peakGpuBytes ?? r.peakTensorBytes;
 
+/** Rows within the limits; a row whose limited dimension was not measured (an imported adapter) cannot be shown to fit. */
 export function withinBudget(rows: ExploreRow[], b: Budget): ExploreRow[] {
-  return rows.filter((r) => (b.maxPeakBytes === null || peakOf(r) <= b.maxPeakBytes) && (b.minTrainRate === null || r.trainTokensPerSec >= b.minTrainRate));
+  const fits = (v: number | null, ok: (v: number) => boolean) => v !== null && ok(v);
+  return rows.filter((r) => (b.maxPeakBytes === null || fits(peakOf(r), (v) => v <= b.maxPeakBytes!))
+    && (b.minTrainRate === null || fits(r.trainTokensPerSec, (v) => v >= b.minTrainRate!)));
 }
 
-/** The same experiment, model and task's full fine-tuning row, the study's reference point. */
+/** The same experiment, model and task's full fine-tuning row (trained here), the study's reference point. */
 export function fullOf(rows: ExploreRow[], r: ExploreRow): ExploreRow | undefined {
-  return rows.find((x) => x.experimentId === r.experimentId && x.model === r.model && x.task === r.task && x.method === 'full');
+  return rows.find((x) => x.experimentId === r.experimentId && x.model === r.model && x.task === r.task && x.method === 'full' && !x.imported);
 }
+
+/** A row's stable key: an experiment's model × task × method, or × imported adapter. */
+export const rowKey = (r: ExploreRow): string => `${r.experimentId}/${r.model}/${r.task}/${r.label}`;
 
 export interface Column {
   /** Header; a trailing ':' marks a text (left-aligned) column, as the report formatter reads it. */
@@ -40,6 +46,8 @@ const pctOfFull = (value: (r: ExploreRow) => number | null) => (r: ExploreRow, a
   const f = full ? value(full) : null;
   return v !== null && f ? (100 * v) / f : NaN;
 };
+/** A training dimension's cell: "n/m" for an imported adapter (trained elsewhere). */
+const trained = (cell: (r: ExploreRow, all: ExploreRow[]) => string) => (r: ExploreRow, all: ExploreRow[]) => (r.imported ? NOT_MEASURED : cell(r, all));
 const pctCell = (key: (r: ExploreRow, all: ExploreRow[]) => number) => (r: ExploreRow, all: ExploreRow[]) => {
   const v = key(r, all);
   return Number.isFinite(v) ? v.toFixed(1) : '—';
@@ -49,7 +57,7 @@ const score = (r: ExploreRow) => `${(100 * r.score).toFixed(2)}${r.seeds > 1 ? `
 const ID_COLUMNS: Column[] = [
   { header: 'model:', cell: (r) => r.model, key: (r) => r.model },
   { header: 'task:', cell: (r) => r.task, key: (r) => r.task },
-  { header: 'method:', cell: (r) => r.method, key: (r) => r.method },
+  { header: 'method:', cell: (r) => r.label, key: (r) => r.label },
 ];
 
 const trainPct = pctOfFull((r) => r.trainTokensPerSec);
@@ -58,7 +66,7 @@ const inferPct = pctOfFull((r) => r.inferTokensPerSecUnmerged);
 export const COLUMNS: Record<TableView, Column[]> = {
   table4: [
     ...ID_COLUMNS,
-    { header: 'lr', cell: (r) => formatLearningRate(r.learningRate), key: (r) => r.learningRate },
+    { header: 'lr', cell: trained((r) => formatLearningRate(r.learningRate)), key: (r) => r.learningRate ?? NaN },
     { header: 'seeds', cell: (r) => String(r.seeds), key: (r) => r.seeds },
     { header: 'score % (± 95% CI)', cell: score, key: (r) => r.score },
     { header: 'vs full (points)', cell: (r, all) => { const f = fullOf(all, r); return f ? (100 * (r.score - f.score)).toFixed(2) : '—'; }, key: (r, all) => { const f = fullOf(all, r); return f ? r.score - f.score : NaN; } },
@@ -69,9 +77,9 @@ export const COLUMNS: Record<TableView, Column[]> = {
     { header: 'trainable', cell: (r) => formatCount(r.trainableParams), key: (r) => r.trainableParams },
     { header: 'trainable %', cell: (r) => formatShare(r.trainableParams, r.totalParams), key: (r) => r.trainableParams / r.totalParams },
     { header: 'storage', cell: (r) => formatBytes(r.storageBytes), key: (r) => r.storageBytes },
-    { header: 'peak memory', cell: (r) => formatBytes(peakOf(r)), key: peakOf },
-    { header: 'train tok/s', cell: (r) => formatRate(r.trainTokensPerSec), key: (r) => r.trainTokensPerSec },
-    { header: 'train % of full', cell: pctCell(trainPct), key: trainPct },
+    { header: 'peak memory', cell: trained((r) => formatBytes(peakOf(r))), key: (r) => peakOf(r) ?? NaN },
+    { header: 'train tok/s', cell: trained((r) => formatRate(r.trainTokensPerSec)), key: (r) => r.trainTokensPerSec ?? NaN },
+    { header: 'train % of full', cell: trained(pctCell(trainPct)), key: trainPct },
     { header: 'infer % of full', cell: pctCell(inferPct), key: inferPct },
     { header: 'merged tok/s', cell: (r) => formatRate(r.inferTokensPerSecMerged), key: (r) => r.inferTokensPerSecMerged ?? NaN },
   ],

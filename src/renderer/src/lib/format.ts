@@ -2,6 +2,10 @@
 
 const DASH = '—';
 
+/** A training dimension of an imported adapter: it was trained elsewhere, so it was not measured here. */
+export const NOT_MEASURED = 'n/m';
+export const NOT_MEASURED_TITLE = 'not measured here: an imported adapter, trained elsewhere';
+
 function scaled(value: number, units: string[], base: number): string {
   let unit = 0;
   let scaledValue = Math.abs(value);

@@ -3,7 +3,8 @@
 import type { RunRecord, RunResult } from '../../../shared/types';
 
 export interface PeakMemory {
-  bytes: number;
+  /** null when not measured (an imported adapter was trained elsewhere). */
+  bytes: number | null;
   /** Where the figure comes from, for a tooltip. */
   source: string;
 }
@@ -11,6 +12,7 @@ export interface PeakMemory {
 /** The device memory from nvidia-smi when there was a GPU, else the peak of TF.js tensor memory. */
 export function peakMemory(result: RunResult): PeakMemory {
   if (result.peakGpuBytes !== null) return { bytes: result.peakGpuBytes, source: 'GPU memory (nvidia-smi)' };
+  if (result.peakTensorBytes === null) return { bytes: null, source: 'not measured here (trained elsewhere)' };
   return { bytes: result.peakTensorBytes, source: 'TF.js tensor memory (no GPU)' };
 }
 

@@ -9,6 +9,7 @@
 // down/up are dense (W, b), or PHM layers (Compacter): W = Σ_i rule_i ⊗ (left_i·right_i), the
 // n×n×n rule shared by every layer and both projections.
 import * as tf from '@tensorflow/tfjs-core';
+import { geluErf } from '../../models/t5_layers';
 import type { HookableModel, SublayerHook, SublayerSite } from '../../models/types';
 import { variableDelta, loadVariables } from '../method';
 import type { Component } from './component';
@@ -54,7 +55,7 @@ function activate(a: Activation, z: tf.Tensor): tf.Tensor {
   if (a === 'relu') return tf.relu(z);
   if (a === 'swish') return tf.mul(z, tf.sigmoid(z));
   if (a === 'tanh') return tf.tanh(z);
-  return tf.mul(tf.mul(z, 0.5), tf.add(1, tf.erf(tf.mul(z, Math.SQRT1_2)))); // exact GELU
+  return geluErf(z); // exact GELU
 }
 
 /** W (in, out) = Σ_i kron(rule_i, left_i·right_i); rule (n, n, n), left (n, in/n), right (n, out/n). */
