@@ -24,7 +24,7 @@ import { DecoderModel } from '../src/main/engine/models/decoder';
 import { saveModel } from '../src/main/engine/models/load';
 import { byteLevelTokenizer } from './bpe_fixtures';
 import { relError, TINY_LLAMA } from './helpers';
-import { encoderFolder, mergeByHand, trainedDelta, writePeftLora, type FixtureSite, type LoraFixture } from './peft_fixture';
+import { encoderFolder, importedLogits as importedLogitsOf, mergeByHand, trainedDelta, writePeftLora, type FixtureSite, type LoraFixture } from './peft_fixture';
 import { makeTinyWorkspace, type TinyWorkspace } from './ui/tiny_workspace';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'peft-import-'));
@@ -43,15 +43,7 @@ before(async () => {
 const fixture = (o: Partial<LoraFixture> = {}): LoraFixture => ({ r: 4, alpha: 16, sites: qv, targets: ['v', 'q'], baseModel: 'google-t5/t5-small', ...o });
 
 /** Probe logits of the base model with the adapter in `adapterDir` imported (unmerged), and what it was read as. */
-function importedLogits(adapterDir: string, modelDir = ws.modelDir) {
-  const { loaded, attached, adapter } = importAdapter(adapterDir, modelDir);
-  try {
-    return { logits: probeLogits(loaded.model), adapter };
-  } finally {
-    attached.dispose();
-    loaded.model.dispose();
-  }
-}
+const importedLogits = (adapterDir: string, modelDir = ws.modelDir) => importedLogitsOf(adapterDir, modelDir);
 
 function logitsOf(modelDir: string): Float32Array {
   const loaded = loadModel(modelDir);

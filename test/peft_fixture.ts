@@ -9,6 +9,7 @@
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { importAdapter } from '../src/main/engine/export/import_adapter';
 import { probeLogits } from '../src/main/engine/export/verify';
 import { loadModel } from '../src/main/engine/models/load';
 import type { DeltaTensor, MethodOptions } from '../src/main/engine/peft/method';
@@ -210,6 +211,17 @@ export function trainedLogits(base: string, method: string, options: MethodOptio
   try {
     attached.load(delta);
     return probeLogits(loaded.model);
+  } finally {
+    attached.dispose();
+    loaded.model.dispose();
+  }
+}
+
+/** Probe logits of the model in `modelDir` with the adapter in `adapterDir` imported (unmerged), and what it was read as. */
+export function importedLogits(adapterDir: string, modelDir: string) {
+  const { loaded, attached, adapter } = importAdapter(adapterDir, modelDir);
+  try {
+    return { logits: probeLogits(loaded.model), adapter };
   } finally {
     attached.dispose();
     loaded.model.dispose();

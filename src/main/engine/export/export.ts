@@ -182,9 +182,9 @@ function exportAdapter(
 }
 
 function adapterHeadNote(head: HeadLabels, peft: boolean): string {
-  const n = head.names.length;
-  const where = peft ? 'as peft\'s modules_to_save ("classifier")' : 'under its checkpoint names (classifier.…)';
-  return `classifier head of ${n} labels (${head.names.join(', ')}, ${head.source}) saved ${where}; in Python load the base with AutoModelForSequenceClassification.from_pretrained(base, num_labels=${n}) before the adapter`;
+  const n = head.names.length, what = `classifier head of ${n} labels (${head.names.join(', ')}, ${head.source})`;
+  if (!peft) return `${what} saved with the method's tensors under its checkpoint names (classifier.…)`;
+  return `${what} saved as peft's modules_to_save ("classifier"); in Python load the base with AutoModelForSequenceClassification.from_pretrained(base, num_labels=${n}) before the adapter`;
 }
 
 /** Reloads the written adapter onto a fresh base model: it must reproduce the trained outputs, and merge where it can. */

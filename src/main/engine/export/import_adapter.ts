@@ -211,8 +211,12 @@ function withBaseHead(loaded: LoadedModel, adapter: ImportedAdapter): void {
   if (!shape.head.length || splitHead(shape, adapter.delta).head.length) return;
   const names = shape.head.map((h) => h.name);
   const checkpoint = openCheckpoint(loaded.dir);
-  const has = names.every((n) => checkpoint.tensors.some((t) => t.name === n));
-  checkpoint.close();
+  let has: boolean;
+  try {
+    has = names.every((n) => checkpoint.tensors.some((t) => t.name === n));
+  } finally {
+    checkpoint.close();
+  }
   const inFile = adapter.layout === 'peft' ? `${headPrefix(adapter.method === 'prompt_tuning')}${names[0]}` : names[0];
   if (!has) {
     throw new Error(`${adapter.weightsFile}: holds no classifier head ("${inFile}", …) and ${loaded.dir} has none either, so the classifier would be untrained; a classifier's adapter carries its head (peft saves it for task_type SEQ_CLS as modules_to_save ["classifier", "score"])`);
