@@ -1,9 +1,10 @@
 // End to end on an encoder: `peft-bench compare` over a tiny BERT folder (WordPiece tokenizer.json,
-// no classifier in the checkpoint, as a base model's folder) on the built-in spam_assassin task,
-// trained as a classifier and scored by argmax over the labels; and what validation refuses.
+// no classifier in the checkpoint, as a base model's folder) on a small task of 3 labels (not
+// config.json's 2: the task's count sizes the head), trained as a classifier and scored by argmax over the labels; the
+// run exported as a PEFT adapter and merged, and imported back beside it; what validation refuses.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -44,34 +45,51 @@ const comparison = (extra: Record<string, unknown>) => parseComparison({
   ...extra,
 }, dir, 'tiny-bert');
 
-test('peft-bench compare trains and scores a tiny BERT classifier on spam_assassin', () => {
+test('peft-bench compare trains a tiny BERT classifier of 3 labels; its run leaves as an adapter and merged, and comes back scoring the same', () => {
   const cfg = path.join(dir, 'cfg.json');
+  const words = ['the cat sat', 'on the mat', 'a cat', 'playing cats', 'the mat sat on a cat', 'cafe, tea!', 'tax', 'yes yes', 'the cafe', 'unaffable cat'];
+  const moods = ['bad', 'fine', 'good'];
+  const file = (split: string, n: number) => {
+    writeFileSync(path.join(dir, `${split}.jsonl`), Array.from({ length: n }, (_, i) => JSON.stringify({ input: words[i % words.length], target: moods[(i * 7) % 3] })).join('\n'));
+    return path.join(dir, `${split}.jsonl`);
+  };
+  const task = { name: 'moods', train: file('train', 24), validation: file('validation', 8), test: file('test', 8) };
   writeFileSync(cfg, JSON.stringify({
-    name: 'tiny-bert', model: modelDir, tasks: ['spam_assassin'],
+    name: 'tiny-bert', model: modelDir, tasks: [task],
     methods: [{ id: 'lora_qv', r: 2 }, 'bitfit'], learning_rates: [1e-2], seeds: [0],
     budget: { steps: 4, micro_batch: 4, effective_batch: 4, max_input_tokens: 24, eval_every: 2, eval_examples: 8, test_examples: 8 },
   }));
   const env = { ...process.env, PEFT_BENCH_HOME: dir };
-  const r = spawnSync(process.execPath, ['bin/peft-bench.mjs', 'compare', cfg, '--db', db], { encoding: 'utf8', env });
+  const cli = (...args: string[]) => spawnSync(process.execPath, ['bin/peft-bench.mjs', ...args, '--db', db], { encoding: 'utf8', env });
+  const r = cli('compare', cfg);
   assert.equal(r.status, 0, r.stderr);
-  const runs = JSON.parse(spawnSync(process.execPath, ['bin/peft-bench.mjs', 'runs', '--db', db, '--json'], { encoding: 'utf8', env }).stdout) as {
-    id: number; method: string; status: string; result: Record<string, number>;
-  }[];
+  const runs = JSON.parse(cli('runs', '--json').stdout) as { id: number; experimentId: number; method: string; status: string; result: Record<string, number> }[];
   assert.deepEqual(runs.map((x) => [x.method, x.status]), [['lora_qv', 'done'], ['bitfit', 'done']]);
   const D = CONFIG.hiddenSize, L = CONFIG.numLayers, F = CONFIG.intermediateSize;
-  const head = D * 2 + 2; // classifier for ham / spam, initialised by the run: the checkpoint has none
+  const head = D * 3 + 3; // classifier for bad / fine / good (config.json says 2), initialised by the run: the checkpoint has none
   assert.equal(runs[0].result.trainableParams, L * 2 * 2 * (D + D) + head, 'LoRA r 2 on query and value, and the head');
   assert.equal(runs[1].result.trainableParams, L * (7 * D + F) + 2 * D + head, 'every bias, and the head');
   for (const { result: x } of runs) {
     assert.ok(x.trainTokensPerSec > 0 && x.inferTokensPerSecUnmerged > 0);
     assert.ok(x.score >= 0 && x.score <= 1 && Number.isFinite(x.finalLoss));
-    // Argmax over two labels: every prediction is a label, so the score is a multiple of 1/8.
+    // Argmax over the labels: every prediction is a label, so the score is a multiple of 1/8.
     assert.equal(Math.round(x.score * 8), x.score * 8);
   }
   assert.ok(runs[0].result.inferTokensPerSecMerged > 0, 'LoRA merges into the encoder');
-  const exported = spawnSync(process.execPath, ['bin/peft-bench.mjs', 'export', String(runs[0].id), '--adapter', '--out', path.join(dir, 'out'), '--db', db], { encoding: 'utf8', env });
-  assert.notEqual(exported.status, 0);
-  assert.match(exported.stderr, /export: bert classifiers cannot be exported yet/);
+
+  const adapter = path.join(dir, 'adapter'), merged = path.join(dir, 'merged');
+  const exported = cli('export', String(runs[0].id), '--adapter', '--out', adapter);
+  assert.equal(exported.status, 0, exported.stderr);
+  assert.match(exported.stdout, /Hugging Face PEFT adapter[\s\S]*classifier head of 3 labels \(bad, fine, good, the task's labels\)/);
+  assert.deepEqual(JSON.parse(readFileSync(path.join(adapter, 'adapter_config.json'), 'utf8')).modules_to_save, ['classifier', 'score']);
+  const written = cli('export', String(runs[0].id), '--merged', '--out', merged);
+  assert.equal(written.status, 0, written.stderr);
+  assert.deepEqual(JSON.parse(readFileSync(path.join(merged, 'config.json'), 'utf8')).id2label, { 0: 'bad', 1: 'fine', 2: 'good' });
+  const back = cli('import', adapter, '--task', 'moods', '--experiment', String(runs[0].experimentId), '--json');
+  assert.equal(back.status, 0, back.stderr);
+  const outcome = JSON.parse(back.stdout) as { evaluation: { score: number; adapter: { method: string } } };
+  assert.equal(outcome.evaluation.adapter.method, 'lora_qv');
+  assert.equal(outcome.evaluation.score, runs[0].result.score, 'the imported adapter scores what its run scored on the same test examples');
 });
 
 test('a generation task on an encoder is refused before anything runs, naming the task', () => {

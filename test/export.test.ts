@@ -1,22 +1,21 @@
-// Export and import: files read back with a reader written here (not engine/safetensors.ts), key
+// Export and import: files read back with a reader written for the tests (peft_fixture.ts, not engine/safetensors.ts), key
 // names and layouts against Hugging Face PEFT's, round trips, and the refusals of bad input.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
-import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/main/engine/backend';
 import { exportDelta, type ExportKind } from '../src/main/engine/export/export';
 import { importAdapter } from '../src/main/engine/export/import_adapter';
 import { probeLogits } from '../src/main/engine/export/verify';
-import { loadModel, saveModel } from '../src/main/engine/models/load';
+import { saveModel } from '../src/main/engine/models/load';
 import { T5Model } from '../src/main/engine/models/t5';
 import { buildUnigramTokenizer } from '../src/main/engine/models/tokenizer';
 import type { DeltaTensor, MethodOptions } from '../src/main/engine/peft/method';
-import { getMethod } from '../src/main/engine/peft/registry';
 import { writeSafetensorsFile } from '../src/main/engine/safetensors';
 import { TINY_T5 } from './helpers';
+import { readSt, trainedDelta as trainedDeltaOf, trainedLogits as trainedLogitsOf, type ReadTensor as Read } from './peft_fixture';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'peft-export-'));
 const modelDir = path.join(dir, 'model');
@@ -24,70 +23,10 @@ let outCount = 0;
 const freshOut = () => path.join(dir, `out-${++outCount}`);
 
 // ---------------------------------------------------------------------------------------
-// An independent safetensors reader: [u64 LE header length][JSON header][data]
-
-interface Read { dtype: string; shape: number[]; data: Float32Array }
-
-function halfToFloat(h: number): number {
-  const e = (h >> 10) & 0x1f, m = h & 0x3ff, s = h & 0x8000 ? -1 : 1;
-  if (e === 0) return s * Math.pow(2, -14) * (m / 1024);
-  if (e === 31) return m ? NaN : s * Infinity;
-  return s * Math.pow(2, e - 15) * (1 + m / 1024);
-}
-
-function readSt(file: string): { meta: Record<string, string>; tensors: Map<string, Read>; order: string[] } {
-  const buf = readFileSync(file);
-  const n = Number(buf.readBigUInt64LE(0));
-  const header = JSON.parse(buf.subarray(8, 8 + n).toString('utf8')) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
-  const base = 8 + n;
-  const tensors = new Map<string, Read>();
-  const { __metadata__: meta, ...rest } = header as unknown as Record<string, never>;
-  for (const [name, e] of Object.entries(rest) as [string, { dtype: string; shape: number[]; data_offsets: [number, number] }][]) {
-    const bytes = buf.subarray(base + e.data_offsets[0], base + e.data_offsets[1]);
-    const count = e.shape.reduce((a, b) => a * b, 1);
-    const data = new Float32Array(count);
-    for (let i = 0; i < count; i++) {
-      if (e.dtype === 'F32') data[i] = bytes.readFloatLE(4 * i);
-      else if (e.dtype === 'F16') data[i] = halfToFloat(bytes.readUInt16LE(2 * i));
-      else if (e.dtype === 'BF16') { const b = Buffer.alloc(4); b.writeUInt16LE(bytes.readUInt16LE(2 * i), 2); data[i] = b.readFloatLE(0); }
-      else throw new Error(`test reader: dtype ${e.dtype}`);
-    }
-    tensors.set(name, { dtype: e.dtype, shape: e.shape, data });
-  }
-  const order = Object.entries(rest as Record<string, { data_offsets: [number, number] }>).sort((a, b) => a[1].data_offsets[0] - b[1].data_offsets[0]).map(([k]) => k);
-  return { meta: (meta ?? {}) as Record<string, string>, tensors, order };
-}
-
-// ---------------------------------------------------------------------------------------
 // Fixtures
 
-/** A trained-looking delta: the method attached to the base model, every trainable variable moved. */
-function trainedDelta(method: string, options: MethodOptions = {}): DeltaTensor[] {
-  const loaded = loadModel(modelDir);
-  const m = getMethod(method);
-  const attached = m.attach(loaded.model, m.validate(options, loaded.config), 0);
-  try {
-    attached.trainable.forEach((v, i) => tf.tidy(() => v.assign(tf.add(v, tf.randomNormal(v.shape, 0, 0.05, 'float32', 100 + i)))));
-    return attached.save();
-  } finally {
-    attached.dispose();
-    loaded.model.dispose();
-  }
-}
-
-/** Probe logits of the base model with the delta attached (unmerged). */
-function trainedLogits(method: string, options: MethodOptions, delta: DeltaTensor[], base = modelDir): Float32Array {
-  const loaded = loadModel(base);
-  const m = getMethod(method);
-  const attached = m.attach(loaded.model, m.validate(options, loaded.config), 0);
-  try {
-    attached.load(delta);
-    return probeLogits(loaded.model);
-  } finally {
-    attached.dispose();
-    loaded.model.dispose();
-  }
-}
+const trainedDelta = (method: string, options: MethodOptions = {}) => trainedDeltaOf(modelDir, method, options);
+const trainedLogits = (method: string, options: MethodOptions, delta: DeltaTensor[], base = modelDir) => trainedLogitsOf(base, method, options, delta);
 
 function run(method: string, kind: ExportKind, options: MethodOptions = {}, extra: Partial<Parameters<typeof exportDelta>[0]> = {}) {
   const delta = trainedDelta(method, options);

@@ -1,7 +1,7 @@
 // Import of PEFT adapters: a folder as Python's peft writes it (test/peft_fixture.ts) loads onto its
-// base model and reproduces W + scale·B·A computed here; scoring uses the trained runs' code (an
-// exported run scores identically once imported); refusals name the field, the tensor and both
-// shapes; a different base model only warns.
+// base model and reproduces W + scale·B·A computed here (with a classifier's saved head on BERT and
+// RoBERTa); scoring uses the trained runs' code (an exported run scores identically once imported);
+// refusals name the field, the tensor and both shapes; a different base model only warns.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -9,6 +9,7 @@ import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/main/engine/backend';
+import type { TaskData } from '../src/main/engine/data/task';
 import { loadTask } from '../src/main/engine/data/tasks';
 import { evaluateAdapter } from '../src/main/engine/export/evaluate_adapter';
 import { exportDelta } from '../src/main/engine/export/export';
@@ -23,7 +24,7 @@ import { DecoderModel } from '../src/main/engine/models/decoder';
 import { saveModel } from '../src/main/engine/models/load';
 import { byteLevelTokenizer } from './bpe_fixtures';
 import { relError, TINY_LLAMA } from './helpers';
-import { mergeByHand, writePeftLora, type FixtureSite, type LoraFixture } from './peft_fixture';
+import { encoderFolder, importedLogits as importedLogitsOf, mergeByHand, trainedDelta, writePeftLora, type FixtureSite, type LoraFixture } from './peft_fixture';
 import { makeTinyWorkspace, type TinyWorkspace } from './ui/tiny_workspace';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'peft-import-'));
@@ -42,15 +43,7 @@ before(async () => {
 const fixture = (o: Partial<LoraFixture> = {}): LoraFixture => ({ r: 4, alpha: 16, sites: qv, targets: ['v', 'q'], baseModel: 'google-t5/t5-small', ...o });
 
 /** Probe logits of the base model with the adapter in `adapterDir` imported (unmerged), and what it was read as. */
-function importedLogits(adapterDir: string, modelDir = ws.modelDir) {
-  const { loaded, attached, adapter } = importAdapter(adapterDir, modelDir);
-  try {
-    return { logits: probeLogits(loaded.model), adapter };
-  } finally {
-    attached.dispose();
-    loaded.model.dispose();
-  }
-}
+const importedLogits = (adapterDir: string, modelDir = ws.modelDir) => importedLogitsOf(adapterDir, modelDir);
 
 function logitsOf(modelDir: string): Float32Array {
   const loaded = loadModel(modelDir);
@@ -166,14 +159,17 @@ describe('refusals name the field, the tensor and both shapes', () => {
 
 const SETTINGS: ScoreSettings = { microBatch: 4, maxInputTokens: 16, maxTargetTokens: 4 };
 
-/** A LoRA delta moved away from its initialisation, as training would. */
-function movedDelta(): DeltaTensor[] {
-  const loaded = loadModel(ws.modelDir);
+const LORA = { r: 4, alpha: 8 };
+
+/** The model in `modelDir` with a lora_qv delta, scored on the task's test split as run.ts scores it. */
+function scoredAsRun(modelDir: string, delta: DeltaTensor[], task: TaskData): ReturnType<typeof scoreUnmergedThenMerged> {
+  const loaded = loadModel(modelDir);
   const m = getMethod('lora_qv');
-  const attached = m.attach(loaded.model, m.validate({ r: 4, alpha: 8 }, loaded.config), 0);
+  const attached = m.attach(loaded.model, m.validate(LORA, loaded.config), 0);
   try {
-    attached.trainable.forEach((v, i) => tf.tidy(() => v.assign(tf.add(v, tf.randomNormal(v.shape, 0, 0.3, 'float32', 50 + i)))));
-    return attached.save();
+    attached.load(delta);
+    const enc = splitEncoder(loaded.tokenizer, loaded.config, task, SETTINGS);
+    return scoreUnmergedThenMerged(loaded.model, loaded.tokenizer, enc.encode(task.test), task.test, evalOptions(task, SETTINGS, enc), attached.merge);
   } finally {
     attached.dispose();
     loaded.model.dispose();
@@ -181,23 +177,11 @@ function movedDelta(): DeltaTensor[] {
 }
 
 test('export → import → evaluate: the same predictions, scores and merge as the trained run\'s scoring code', () => {
-  const delta = movedDelta();
+  const delta = trainedDelta(ws.modelDir, 'lora_qv', LORA, { std: 0.3, seed: 50 });
   const task = loadTask({ format: 'fields', ...ws.task, input: 'input', target: 'target', metric: 'accuracy', prefix: '' });
-  // The trained model, scored as run.ts scores it.
-  const loaded = loadModel(ws.modelDir);
-  const m = getMethod('lora_qv');
-  const attached = m.attach(loaded.model, m.validate({ r: 4, alpha: 8 }, loaded.config), 0);
-  let reference: ReturnType<typeof scoreUnmergedThenMerged>;
-  try {
-    attached.load(delta);
-    const enc = splitEncoder(loaded.tokenizer, loaded.config, task, SETTINGS);
-    reference = scoreUnmergedThenMerged(loaded.model, loaded.tokenizer, enc.encode(task.test), task.test, evalOptions(task, SETTINGS, enc), attached.merge);
-  } finally {
-    attached.dispose();
-    loaded.model.dispose();
-  }
+  const reference = scoredAsRun(ws.modelDir, delta, task);
   const out = fresh('exported');
-  exportDelta({ modelDir: ws.modelDir, method: 'lora_qv', options: { r: 4, alpha: 8 }, delta, kind: 'adapter', out });
+  exportDelta({ modelDir: ws.modelDir, method: 'lora_qv', options: LORA, delta, kind: 'adapter', out });
   const e = evaluateAdapter({ adapterDir: out, modelDir: ws.modelDir, task, split: 'test', settings: SETTINGS, examples: 0 });
   assert.equal(e.adapter.method, 'lora_qv');
   assert.deepEqual(e.adapter.warnings, []);
@@ -207,7 +191,7 @@ test('export → import → evaluate: the same predictions, scores and merge as 
   assert.equal(e.mergedScore, reference.merged!.score);
   assert.equal(e.examples, task.test.length);
   assert.ok(e.inferTokensPerSecUnmerged > 0 && e.inferTokensPerSecMerged! > 0);
-  assert.equal(e.trainableParams, m.count(modelShape(readModelConfig(ws.modelDir)), { r: 4, alpha: 8 }).trainable);
+  assert.equal(e.trainableParams, getMethod('lora_qv').count(modelShape(readModelConfig(ws.modelDir)), LORA).trainable);
   const validation = evaluateAdapter({ adapterDir: out, modelDir: ws.modelDir, task, split: 'validation', settings: SETTINGS, examples: 3 });
   assert.equal(validation.examples, 3);
 });
@@ -220,4 +204,71 @@ test('an adapter folder whose tensors are not floating point is refused naming t
   const header = buf.subarray(8, 8 + len).toString('utf8').replace('"dtype":"F32"', '"dtype":"I32"');
   writeFileSync(file, Buffer.concat([buf.subarray(0, 8), Buffer.from(header), buf.subarray(8 + len)]));
   assert.throws(() => importAdapter(written.dir, ws.modelDir), /adapter_model\.safetensors: tensor ".*" is I32; adapter weights must be floating point/);
+});
+
+// ---------------------------------------------------------------------------------------
+// Encoders: a sequence classifier's adapter carries its trained head (modules_to_save)
+
+describe('an encoder adapter as Python\'s peft writes it for SEQ_CLS', () => {
+  const HEADS = {
+    bert_tiny: [{ name: 'classifier.weight', shape: [3, 32] }, { name: 'classifier.bias', shape: [3] }],
+    roberta_tiny: [
+      { name: 'classifier.dense.weight', shape: [32, 32] }, { name: 'classifier.dense.bias', shape: [32] },
+      { name: 'classifier.out_proj.weight', shape: [2, 32] }, { name: 'classifier.out_proj.bias', shape: [2] },
+    ],
+  };
+  const seqCls = (base: string, o: Partial<LoraFixture>): LoraFixture => fixture({
+    sites: modelShape(readModelConfig(base)).linears.filter((s) => s.role === 'query' || s.role === 'value'),
+    targets: ['query', 'value'], taskType: 'SEQ_CLS', baseModel: 'org/base', config: { modules_to_save: ['classifier', 'score'] }, ...o,
+  });
+
+  for (const name of ['bert_tiny', 'roberta_tiny'] as const) {
+    test(`${name}: LoRA on query and value with the head in modules_to_save reproduces W + (α/r)·B·A and the saved head`, () => {
+      const base = encoderFolder(name, fresh(name));
+      const written = writePeftLora(fresh(`py-${name}`), seqCls(base, { head: HEADS[name] }));
+      const before = tf.memory().numTensors;
+      const { logits, adapter } = importedLogits(written.dir, base);
+      assert.equal(tf.memory().numTensors, before, 'no tensor leaked');
+      assert.equal(adapter.method, 'lora_qv');
+      assert.equal(adapter.delta.filter((d) => d.name.startsWith('classifier.')).length, HEADS[name].length);
+      const reference = logitsOf(mergeByHand(base, written, 4, 16 / 4, fresh('merged-head')));
+      assert.ok(relError(logits, reference) < 1e-5, `relative error ${relError(logits, reference)}`);
+      const baseHeadOnly = logitsOf(mergeByHand(base, { ...written, head: new Map() }, 4, 16 / 4, fresh('merged-base-head')));
+      assert.ok(relError(logits, baseHeadOnly) > 1e-3, 'the adapter\'s head, not the base\'s, classifies');
+    });
+  }
+
+  test('without its head: the base checkpoint\'s classifier is used with a warning, and a base without one is refused', () => {
+    const base = encoderFolder('bert_tiny', fresh('bert-head'));
+    const written = writePeftLora(fresh('py-headless'), seqCls(base, { config: { modules_to_save: null } }));
+    const { logits, adapter } = importedLogits(written.dir, base);
+    assert.ok(adapter.warnings.some((w) => /holds no classifier head \("base_model\.model\.classifier\.weight", …\); the base checkpoint's own classifier/.test(w)), adapter.warnings.join('\n'));
+    assert.ok(relError(logits, logitsOf(mergeByHand(base, written, 4, 4, fresh('merged-headless')))) < 1e-5);
+    const bare = encoderFolder('bert_tiny', fresh('bert-base'), false);
+    assert.throws(() => importAdapter(written.dir, bare), /holds no classifier head .* has none either, so the classifier would be untrained/);
+  });
+});
+
+test('an encoder: export → import → evaluate predicts the trained labels; a task of another label count is refused naming the head', () => {
+  const base = encoderFolder('bert_tiny', fresh('bert-eval'));
+  const taskDir = fresh('bert-task');
+  mkdirSync(taskDir);
+  const words = ['the cat sat', 'on the mat', 'a cat', 'playing cats', 'the mat sat on a cat', 'cafe, tea!', 'tax', 'yes yes'];
+  const split = (n: number, labels: string[]) => words.slice(0, n).map((w, i) => JSON.stringify({ input: w, target: labels[i % labels.length] })).join('\n');
+  const write = (labels: string[]) => {
+    for (const [s, n] of [['train', 8], ['validation', 4], ['test', 8]] as const) writeFileSync(path.join(taskDir, `${s}.jsonl`), split(n, labels));
+    return loadTask({ format: 'fields', name: 'moods', train: path.join(taskDir, 'train.jsonl'), validation: path.join(taskDir, 'validation.jsonl'), test: path.join(taskDir, 'test.jsonl'), input: 'input', target: 'target', metric: 'accuracy', prefix: '' });
+  };
+  const task = write(['neg', 'neu', 'pos']);
+  const delta = trainedDelta(base, 'lora_qv', LORA, { std: 0.5, seed: 70 });
+  const reference = scoredAsRun(base, delta, task);
+  const out = fresh('bert-exported');
+  exportDelta({ modelDir: base, method: 'lora_qv', options: LORA, delta, kind: 'adapter', out, labels: task.labels });
+  const e = evaluateAdapter({ adapterDir: out, modelDir: base, task, split: 'test', settings: SETTINGS, examples: 0 });
+  assert.deepEqual(e.predictions, reference.unmerged.predictions);
+  assert.ok(new Set(e.predictions).size > 1, `varied labels: ${e.predictions}`);
+  assert.equal(e.score, reference.unmerged.score);
+  assert.equal(e.mergedScore, reference.merged!.score);
+  assert.throws(() => evaluateAdapter({ adapterDir: out, modelDir: base, task: write(['neg', 'pos']), split: 'test', settings: SETTINGS, examples: 0 }),
+    /adapter_model\.safetensors: the classifier head's tensor "base_model\.model\.classifier\.weight" is \[3, 32\], 3 labels, but task moods has 2 labels \(neg, pos\)/);
 });

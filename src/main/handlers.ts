@@ -67,7 +67,7 @@ export function makeHandlers({ store, comparisons, dbPath, queue }: HandlerDeps)
     'experiments:results': (req) => resultRows(summariseCells(store.listRuns({ experimentId: req.id }), store.lrChoices(req.id))),
     'runs:export': async (req) => {
       await initBackend();
-      return exportRun(store.getRun(req.id), req.id, dbPath, { kind: req.kind, out: req.out, force: req.force });
+      return exportRun(store, req.id, dbPath, { kind: req.kind, out: req.out, force: req.force });
     },
     'plan:estimate': async (req) => {
       await ready(req);

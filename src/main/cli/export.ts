@@ -35,7 +35,7 @@ export async function exportCommand(argv: string[]): Promise<number> {
   const store = Store.open(db);
   let report: ExportReport;
   try {
-    report = exportRun(store.getRun(runId), runId, db, {
+    report = exportRun(store, runId, db, {
       kind: values.merged ? 'merged' : 'adapter', out: path.resolve(values.out), force: values.force, shardBytes: shardSize(values['shard-size']),
     });
   } finally {
@@ -60,6 +60,7 @@ export function describeExport(r: ExportReport): string {
   const layout = r.layout === 'merged' ? 'merged checkpoint' : r.layout === 'peft' ? 'Hugging Face PEFT adapter' : 'workbench adapter (PEFT has no such method)';
   let text = `exported ${r.method} as a ${layout} to ${r.out}\n  files: ${r.files.join(', ')} (${r.bytes.toLocaleString('en-US')} bytes, ${r.dtypes.join('/')})\n`;
   text += checkLines(r.checks);
+  for (const n of r.notes) text += `  ${n}\n`;
   if (r.mergeNote) text += `  ${r.mergeNote}\n`;
   if (r.inferenceOverhead) text += `  inference overhead: ${r.inferenceOverhead}\n`;
   return text;

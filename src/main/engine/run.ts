@@ -40,7 +40,8 @@ export interface RunInput {
 export async function runOne({ spec, task: taskRef, artifactsDir, resume }: RunInput, events: RunEvents): Promise<RunResult> {
   events.progress({ phase: 'loading', step: 0, totalSteps: spec.steps });
   const task = loadTask(taskRef);
-  const { model, tokenizer, config } = loadModel(spec.modelDir);
+  // An encoder's head is sized by the task's labels and, where the checkpoint has none, seeded by the run.
+  const { model, tokenizer, config } = loadModel(spec.modelDir, { numLabels: task.labels?.length, seed: spec.seed });
   const method = getMethod(spec.method);
   const attached = method.attach(model, method.validate(spec.methodOptions, config), spec.seed);
   try {

@@ -5,8 +5,11 @@
 import type { TaskMetric } from '../../../shared/types';
 import type { TaskData } from '../data/task';
 import { evalOptions, firstExamples, scoreUnmergedThenMerged, splitEncoder, type ScoreSettings } from '../measure/score_split';
+import type { LoadedModel } from '../models/load';
+import type { EncoderConfig } from '../models/types';
 import type { DeltaTensor, MethodOptions } from '../peft/method';
-import { importAdapter } from './import_adapter';
+import { importAdapter, type ImportedAdapter } from './import_adapter';
+import { labelTensor } from './peft_head';
 
 export type Split = 'test' | 'validation';
 
@@ -58,6 +61,7 @@ export interface AdapterEvaluation {
 export function evaluateAdapter(req: AdapterEvalRequest): AdapterEvaluation {
   const { loaded, attached, adapter } = importAdapter(req.adapterDir, req.modelDir);
   try {
+    checkHeadFitsTask(loaded, adapter, req.task);
     const examples = firstExamples(req.split === 'test' ? req.task.test : req.task.validation, req.examples);
     const enc = splitEncoder(loaded.tokenizer, loaded.config, req.task, req.settings);
     const delta = attached.save();
@@ -79,4 +83,17 @@ export function evaluateAdapter(req: AdapterEvalRequest): AdapterEvaluation {
     attached.dispose();
     loaded.model.dispose();
   }
+}
+
+/** An encoder's head predicts one of the task's labels per output: the counts must agree (tensor and both named). */
+function checkHeadFitsTask(loaded: LoadedModel, adapter: ImportedAdapter, task: TaskData): void {
+  const name = labelTensor(loaded.model.shape());
+  if (name === null) return;
+  const n = (loaded.config as EncoderConfig).numLabels;
+  const labels = task.labels ?? [];
+  if (labels.length === n) return;
+  const t = adapter.delta.find((d) => d.name === name)!;
+  const shown = adapter.fileNames?.get(name) ?? name;
+  const what = labels.length ? `${labels.length} labels (${labels.join(', ')})` : 'no labels (a generation task)';
+  throw new Error(`${adapter.weightsFile}: the classifier head's tensor "${shown}" is [${t.shape.join(', ')}], ${n} labels, but task ${task.name} has ${what}; score it on a task with ${n} labels`);
 }

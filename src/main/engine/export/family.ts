@@ -1,12 +1,25 @@
-// Per-family facts export needs beyond the model contract: the task type PEFT records, and the
+// Per-family facts export needs beyond the model contract: the task type PEFT records, the
 // checkpoint names that are other names for one parameter (tied weights), so a merged checkpoint
-// can be written back under exactly the names the base checkpoint used.
+// can be written back under exactly the names the base checkpoint used, and the Linear layers a
+// PEFT target list could also pick that no workbench method adapts.
 
 /** Hugging Face PEFT's `task_type` for each family (peft/utils/peft_types.py `TaskType`). */
 const TASK_TYPES: Record<string, string> = {
   t5: 'SEQ_2_SEQ_LM',
   llama: 'CAUSAL_LM',
-  bert: 'FEATURE_EXTRACTION',
+  qwen2: 'CAUSAL_LM',
+  mistral: 'CAUSAL_LM',
+  bert: 'SEQ_CLS',
+  roberta: 'SEQ_CLS',
+};
+
+/**
+ * Linear modules outside the sites the methods adapt and outside the task head (which peft's
+ * modules_to_save keeps away from target matching): BERT's pooler. A target list entry such as
+ * "dense" would pick it in peft, so such a list is written as a regular expression instead.
+ */
+export const OTHER_LINEARS: Record<string, string[]> = {
+  bert: ['bert.pooler.dense'],
 };
 
 /**
@@ -21,7 +34,10 @@ const ALIASES: Record<string, Record<string, string>> = {
     'lm_head.weight': 'shared.weight',
   },
   llama: { 'lm_head.weight': 'model.embed_tokens.weight' },
+  qwen2: { 'lm_head.weight': 'model.embed_tokens.weight' },
+  mistral: { 'lm_head.weight': 'model.embed_tokens.weight' },
   bert: {},
+  roberta: {},
 };
 
 /** Tokeniser and generation files copied next to an exported model or adapter when present. */
@@ -29,18 +45,6 @@ export const SIDE_FILES = [
   'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'spiece.model', 'added_tokens.json',
   'vocab.txt', 'vocab.json', 'merges.txt', 'tokenizer.model', 'generation_config.json',
 ];
-
-/**
- * Encoders are refused by export and import for now: their classifier head trains with every
- * method, and neither layout writes it yet (PEFT's modules_to_save, a merged checkpoint with the head).
- */
-export function refuseEncoder(family: string, what: 'export' | 'import'): void {
-  if (family !== 'bert' && family !== 'roberta') return;
-  throw new Error(
-    `${what}: ${family} classifiers cannot be ${what}ed yet: the trained classification head is not written or read by the adapter and merged layouts; ` +
-      'a run\'s own delta.safetensors (in its artifacts folder) holds the method\'s tensors and the head under their checkpoint names',
-  );
-}
 
 export function taskTypeOf(family: string): string {
   const t = TASK_TYPES[family];

@@ -2,16 +2,17 @@
 // workbench's own — loaded onto its base model as the matching workbench method. Every tensor is
 // checked against what the method needs on that model (names and shapes, both named on a
 // mismatch); a base model other than the one the adapter records loads with a warning when the
-// shapes fit.
+// shapes fit. On an encoder the adapter's classifier head sizes the model's head (its label count).
 import * as fs from 'node:fs';
 import path from 'node:path';
-import { loadModel, type LoadedModel } from '../models/load';
-import type { ModelShape } from '../models/types';
-import type { AttachedMethod, DeltaTensor } from '../peft/method';
+import { modelShape, paramSpecs } from '../models/families';
+import { loadModel, openCheckpoint, readModelConfig, type LoadedModel } from '../models/load';
+import type { ModelConfig } from '../models/types';
+import { snapshotParams, type AttachedMethod, type DeltaTensor } from '../peft/method';
 import { getMethod } from '../peft/registry';
 import { readSafetensorsFile } from '../safetensors';
-import { refuseEncoder } from './family';
 import { OWN_CONFIG, OWN_WEIGHTS, parseOwnConfig } from './own_layout';
+import { headLabelCount, headPrefix, labelTensor, splitHead } from './peft_head';
 import { fromPeft, type Imported } from './peft_read';
 
 export const PEFT_CONFIG = 'adapter_config.json';
@@ -59,9 +60,9 @@ function noConfig(dir: string): Error {
   return new Error(`${dir} is not an adapter folder: it has neither ${PEFT_CONFIG} (Hugging Face PEFT) nor ${OWN_CONFIG} (workbench)`);
 }
 
-/** Reads an adapter folder and maps it to a workbench method for a model of `shape`. */
-export function readAdapterFolder(dir: string, shape: ModelShape): ImportedAdapter {
-  refuseEncoder(shape.family, 'import');
+/** Reads an adapter folder and maps it to a workbench method for a model of `config`. */
+export function readAdapterFolder(dir: string, config: ModelConfig): ImportedAdapter {
+  const shape = modelShape(config);
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`adapter folder ${dir} does not exist`);
   const peftConfig = path.join(dir, PEFT_CONFIG), ownConfig = path.join(dir, OWN_CONFIG);
   if (fs.existsSync(peftConfig)) {
@@ -72,7 +73,7 @@ export function readAdapterFolder(dir: string, shape: ModelShape): ImportedAdapt
     }
     const c = readJson(peftConfig) as Record<string, unknown>;
     if (!c || typeof c !== 'object' || Array.isArray(c)) throw new Error(`${peftConfig}: must be a JSON object`);
-    const imported = fromPeft(c, readDelta(weights), shape, peftConfig);
+    const imported = fromPeft(c, readDelta(weights), shape, paramSpecs(config).map((p) => p.name), peftConfig);
     const baseModel = typeof c.base_model_name_or_path === 'string' && c.base_model_name_or_path ? c.base_model_name_or_path : null;
     return { ...imported, dir, layout: 'peft', peftType: String(c.peft_type), baseModel, weightsFile: weights };
   }
@@ -177,13 +178,61 @@ export function baseModelWarning(adapter: ImportedAdapter, modelDir: string): st
   return `${file}: base_model_name_or_path is "${adapter.baseModel}" but the base model here is ${modelDir}; its tensors fit this model, so it loads, but scores on another base model than the adapter was trained on may mean little`;
 }
 
+/**
+ * The base model of `modelDir` loaded for `delta`: an encoder's head sized by the delta's head. A
+ * head the base checkpoint holds with another label count is refused, naming both tensors.
+ */
+export function loadModelFor(modelDir: string, delta: DeltaTensor[], source: string, shown: (name: string) => string = (n) => n): LoadedModel {
+  const config = readModelConfig(modelDir);
+  const shape = modelShape(config);
+  const labels = headLabelCount(shape, delta);
+  if (labels === null) return loadModel(modelDir);
+  const checkpoint = openCheckpoint(modelDir);
+  try {
+    for (const d of splitHead(shape, delta).head) {
+      const own = checkpoint.tensors.find((t) => t.name === d.name);
+      if (own && own.shape.join() !== d.shape.join()) {
+        const name = labelTensor(shape)!, ownLabels = checkpoint.tensors.find((t) => t.name === name)?.shape[0];
+        throw new Error(`${source}: tensor "${shown(d.name)}" is [${d.shape.join(', ')}], a head of ${labels} labels, but ${modelDir}'s checkpoint has its own ${d.name} [${own.shape.join(', ')}]${ownLabels === undefined ? '' : ` (${ownLabels} labels)`}; use the base model without its classifier, or one with ${labels} labels`);
+      }
+    }
+  } finally {
+    checkpoint.close();
+  }
+  return loadModel(modelDir, { numLabels: labels });
+}
+
+/**
+ * An encoder adapter without its classifier head (peft saved no modules_to_save) uses the base
+ * checkpoint's own classifier, with a warning; without one there the head would be untrained: refused.
+ */
+function withBaseHead(loaded: LoadedModel, adapter: ImportedAdapter): void {
+  const shape = loaded.model.shape();
+  if (!shape.head.length || splitHead(shape, adapter.delta).head.length) return;
+  const names = shape.head.map((h) => h.name);
+  const checkpoint = openCheckpoint(loaded.dir);
+  let has: boolean;
+  try {
+    has = names.every((n) => checkpoint.tensors.some((t) => t.name === n));
+  } finally {
+    checkpoint.close();
+  }
+  const inFile = adapter.layout === 'peft' ? `${headPrefix(adapter.method === 'prompt_tuning')}${names[0]}` : names[0];
+  if (!has) {
+    throw new Error(`${adapter.weightsFile}: holds no classifier head ("${inFile}", …) and ${loaded.dir} has none either, so the classifier would be untrained; a classifier's adapter carries its head (peft saves it for task_type SEQ_CLS as modules_to_save ["classifier", "score"])`);
+  }
+  adapter.delta.push(...snapshotParams(loaded.model, names));
+  adapter.warnings.push(`${adapter.weightsFile}: holds no classifier head ("${inFile}", …); the base checkpoint's own classifier in ${loaded.dir} is used`);
+}
+
 /** The base model from `modelDir` with the adapter in `dir` attached and loaded. Caller disposes both. */
 export function importAdapter(dir: string, modelDir: string): { loaded: LoadedModel; attached: AttachedMethod; adapter: ImportedAdapter } {
-  const loaded = loadModel(modelDir);
+  const adapter = readAdapterFolder(dir, readModelConfig(modelDir));
+  const warning = baseModelWarning(adapter, modelDir);
+  if (warning) adapter.warnings.push(warning);
+  const loaded = loadModelFor(modelDir, adapter.delta, adapter.weightsFile, (n) => adapter.fileNames?.get(n) ?? n);
   try {
-    const adapter = readAdapterFolder(dir, loaded.model.shape());
-    const warning = baseModelWarning(adapter, modelDir);
-    if (warning) adapter.warnings.push(warning);
+    withBaseHead(loaded, adapter);
     return { loaded, attached: attachImported(loaded, adapter), adapter };
   } catch (err) {
     loaded.model.dispose();

@@ -5,10 +5,17 @@
 //
 //   model-00001-of-0000N.safetensors ...  +  model.safetensors.index.json
 //   { "metadata": { "total_size": <tensor bytes> }, "weight_map": { name: shard file } }
+//
+// A classifier (BERT, RoBERTa) is written as transformers' *ForSequenceClassification saves it: its
+// parameters under today's names (old gamma/beta and prefix-less names renamed), the trained head
+// added, what a classifier does not use (pretraining heads, the position_ids buffer) left out; each
+// tensor keeps its base dtype and shard, the head takes the base's dtype and its last shard.
 import * as fs from 'node:fs';
 import path from 'node:path';
+import { hfConfigOf, loadRulesOf, paramSpecs } from '../models/families';
 import { openCheckpoint, type Checkpoint } from '../models/load';
-import type { Seq2SeqModel } from '../models/types';
+import { resolveTensors } from '../models/params';
+import type { ModelConfig, Seq2SeqModel } from '../models/types';
 import { readSafetensorsFile, writeSafetensorsFile, type TensorInfo, type TensorToWrite, type WritableDtype } from '../safetensors';
 import { parameterFor, SIDE_FILES } from './family';
 
@@ -25,14 +32,46 @@ export interface WriteHooks {
 /** A base checkpoint tensor with the file it lives in. */
 export type SourceTensor = TensorInfo & { file: string };
 
+function checkDtype(t: SourceTensor): void {
+  if (!(t.dtype in BYTES)) throw new Error(`${t.file}: tensor "${t.name}" is ${t.dtype}; merged export writes F32, F16 or BF16 only`);
+}
+
 /** The base checkpoint's tensors (names, dtypes, shapes, files) in file order; refuses dtypes it cannot write. */
 export function sourceTensors(modelDir: string): SourceTensor[] {
   const checkpoint = openCheckpoint(modelDir);
   try {
-    for (const t of checkpoint.tensors) {
-      if (!(t.dtype in BYTES)) throw new Error(`${t.file}: tensor "${t.name}" is ${t.dtype}; merged export writes F32, F16 or BF16 only`);
-    }
+    checkpoint.tensors.forEach(checkDtype);
     return checkpoint.tensors;
+  } finally {
+    checkpoint.close();
+  }
+}
+
+/** What a merged export writes; `sameAsBase` when it is the base checkpoint's own tensor list. */
+export interface MergePlan {
+  tensors: SourceTensor[];
+  sameAsBase: boolean;
+}
+
+/** The tensors of the merged model of `config` (a classifier's as described above, else the base's own). */
+export function mergePlan(modelDir: string, config: ModelConfig, hasHead: boolean): MergePlan {
+  if (!hasHead) return { tensors: sourceTensors(modelDir), sameAsBase: true };
+  const checkpoint = openCheckpoint(modelDir);
+  try {
+    const specs = paramSpecs(config);
+    const where = resolveTensors(specs, checkpoint.source, loadRulesOf(config));
+    const byName = new Map(checkpoint.tensors.map((t) => [t.name, t]));
+    const stored = specs.flatMap((s) => (where.has(s) ? [byName.get(where.get(s)!)!] : []));
+    stored.forEach(checkDtype);
+    const counts = new Map<string, number>();
+    for (const t of stored) counts.set(t.dtype, (counts.get(t.dtype) ?? 0) + 1);
+    const dtype = [...counts].sort((a, b) => b[1] - a[1])[0][0];
+    const lastFile = stored[stored.length - 1].file;
+    const tensors = specs.map((s): SourceTensor => {
+      const from = where.has(s) ? byName.get(where.get(s)!)! : null;
+      return { name: s.name, shape: s.shape, dtype: from?.dtype ?? dtype, file: from?.file ?? lastFile };
+    });
+    return { tensors, sameAsBase: false };
   } finally {
     checkpoint.close();
   }
@@ -69,16 +108,25 @@ function mergedValue(model: Seq2SeqModel, source: Checkpoint, t: TensorInfo): Fl
   }
 }
 
+function shardCount(modelDir: string): number {
+  const checkpoint = openCheckpoint(modelDir);
+  checkpoint.close();
+  return checkpoint.files.length;
+}
+
 /**
  * The files to write and the tensors of each: the base's own shards when it is sharded and no size
  * was asked for, else shards of at most `shardBytes` (one file when everything fits).
  */
-function layoutOf(modelDir: string, tensors: SourceTensor[], shardBytes: number | undefined): { names: string[]; shards: SourceTensor[][]; metadata: Record<string, unknown> } {
+function layoutOf(modelDir: string, plan: MergePlan, shardBytes: number | undefined): { names: string[]; shards: SourceTensor[][]; metadata: Record<string, unknown> } {
+  const { tensors, sameAsBase } = plan;
   const index = path.join(modelDir, INDEX_FILE);
-  if (shardBytes === undefined && fs.existsSync(index)) {
-    const names = [...new Set(tensors.map((t) => path.basename(t.file)))];
-    const metadata = (JSON.parse(fs.readFileSync(index, 'utf8')) as { metadata?: Record<string, unknown> }).metadata ?? {};
-    return { names, shards: names.map((n) => tensors.filter((t) => path.basename(t.file) === n)), metadata };
+  const kept = [...new Set(tensors.map((t) => path.basename(t.file)))];
+  // A base shard left with nothing to write (pretraining heads only) would break the numbering: re-shard then.
+  if (shardBytes === undefined && fs.existsSync(index) && (sameAsBase || kept.length === shardCount(modelDir))) {
+    const metadata = { ...(JSON.parse(fs.readFileSync(index, 'utf8')) as { metadata?: Record<string, unknown> }).metadata };
+    if (!sameAsBase && typeof metadata.total_parameters === 'number') metadata.total_parameters = tensors.reduce((n, t) => n + numel(t.shape), 0);
+    return { names: kept, shards: kept.map((n) => tensors.filter((t) => path.basename(t.file) === n)), metadata };
   }
   const shards = shardPlan(tensors, shardBytes ?? DEFAULT_SHARD_BYTES);
   const names = shards.length === 1 ? ['model.safetensors']
@@ -91,10 +139,10 @@ function layoutOf(modelDir: string, tensors: SourceTensor[], shardBytes: number 
  * `shardBytes` undefined keeps a sharded base's shards (and splits a single file above 5 GB).
  */
 export function writeMergedWeights(
-  model: Seq2SeqModel, modelDir: string, dir: string, shardBytes: number | undefined, hooks: WriteHooks = {},
+  model: Seq2SeqModel, plan: MergePlan, modelDir: string, dir: string, shardBytes: number | undefined, hooks: WriteHooks = {},
 ): { files: string[]; dtypes: Set<string> } {
-  const tensors = sourceTensors(modelDir);
-  const { names, shards, metadata } = layoutOf(modelDir, tensors, shardBytes);
+  const { tensors } = plan;
+  const { names, shards, metadata } = layoutOf(modelDir, plan, shardBytes);
   const source = openCheckpoint(modelDir);
   const weightMap: Record<string, string> = {};
   try {
@@ -113,6 +161,22 @@ export function writeMergedWeights(
     fs.writeFileSync(path.join(dir, INDEX_FILE), JSON.stringify({ metadata: { ...metadata, total_size: totalSize }, weight_map: weightMap }, null, 2) + '\n');
   }
   return { files: shards.length > 1 ? [...names, INDEX_FILE] : names, dtypes: new Set(tensors.map((t) => t.dtype)) };
+}
+
+/**
+ * config.json of a merged classifier: the base's, with the trained head's architecture and labels
+ * (`labels[i]` names head output i) and the loss it was trained with.
+ */
+export function classifierConfig(modelDir: string, config: ModelConfig, labels: string[]): Record<string, unknown> {
+  const base = JSON.parse(fs.readFileSync(path.join(modelDir, 'config.json'), 'utf8')) as Record<string, unknown>;
+  return {
+    ...base,
+    architectures: hfConfigOf(config).architectures,
+    num_labels: labels.length,
+    id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
+    label2id: Object.fromEntries(labels.map((l, i) => [l, i])),
+    problem_type: 'single_label_classification',
+  };
 }
 
 /** Copies config.json and the tokeniser files that exist in `modelDir`. */

@@ -10,9 +10,13 @@
 //   krona              LOKR      <site>.lokr_w1, lokr_w2 | lokr_w2_a + lokr_w2_b
 //   ln_tuning          LN_TUNING <norm>.ln_tuning_layers.weight (the trained norm, as peft copies it)
 //   prompt_tuning      PROMPT_TUNING  prompt_embeddings (P, D), num_transformer_submodules 1 (encoder only)
+//
+// On an encoder every method also carries the trained classifier head as peft's modules_to_save
+// (peft_head.ts): task_type SEQ_CLS, modules_to_save ["classifier", "score"].
 import type { LinearSite, ModelShape } from '../models/types';
 import type { DeltaTensor, MethodOptions } from '../peft/method';
-import { taskTypeOf } from './family';
+import { OTHER_LINEARS, taskTypeOf } from './family';
+import { headToPeft, SEQ_CLS_MODULES, splitHead } from './peft_head';
 import { PREFIX } from './peft_read';
 
 /** Methods written in PEFT's layout; the others use the workbench layout (own_layout.ts). */
@@ -48,11 +52,13 @@ function touchedSites(shape: ModelShape, delta: DeltaTensor[], suffixes: string[
 
 /**
  * peft's `target_modules`: the module names when they pick exactly these sites (peft matches a
- * list entry against the end of each module path), else a full-match regex of the site paths.
+ * list entry against the end of each module path, BERT's pooler included), else a full-match
+ * regex of the site paths.
  */
 export function targetModules(shape: ModelShape, sites: LinearSite[]): string[] | string {
   const modules = [...new Set(sites.map((s) => s.module))].sort();
-  const matched = shape.linears.filter((s) => modules.includes(s.module));
+  const linears = [...shape.linears.map((s) => s.name), ...(OTHER_LINEARS[shape.family] ?? [])];
+  const matched = linears.filter((n) => modules.some((m) => n === m || n.endsWith(`.${m}`)));
   if (matched.length === sites.length) return modules;
   return `^(?:${sites.map((s) => s.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})$`;
 }
@@ -65,10 +71,22 @@ function loraConfig(o: MethodOptions, targets: string[] | string, dora: boolean)
   };
 }
 
-/** The PEFT adapter for a delta saved by `method`, or null when PEFT has no such method. */
+/**
+ * The PEFT adapter for a delta saved by `method` (the task head, if any, under modules_to_save), or
+ * null when PEFT has no such method.
+ */
 export function toPeft(method: string, o: MethodOptions, shape: ModelShape, delta: DeltaTensor[], baseModel: string): PeftAdapter | null {
   const peftType = PEFT_TYPES[method];
   if (!peftType) return null;
+  const { head, own } = splitHead(shape, delta);
+  const adapter = methodToPeft(method, peftType, o, shape, own, baseModel);
+  return {
+    config: { ...adapter.config, modules_to_save: head.length ? [...SEQ_CLS_MODULES] : null },
+    tensors: [...adapter.tensors, ...headToPeft(head, peftType === 'PROMPT_TUNING')],
+  };
+}
+
+function methodToPeft(method: string, peftType: string, o: MethodOptions, shape: ModelShape, delta: DeltaTensor[], baseModel: string): PeftAdapter {
   const base = baseConfig(peftType, shape.family, baseModel);
   if (method === 'lora_qv' || method === 'lora_all' || method === 'dora') {
     const sites = touchedSites(shape, delta, ['lora_A.weight']);

@@ -11,11 +11,15 @@
 //   LN_TUNING                            → ln_tuning (…<norm>.ln_tuning_layers.weight → <norm>.weight)
 //   PROMPT_TUNING, one submodule         → prompt_tuning
 //
+// On an encoder (task_type SEQ_CLS) the trained classifier head comes along as modules_to_save and
+// is read as the head every workbench method trains (peft_head.ts).
+//
 // peft itself sets fan_in_fan_out to false on torch Linear layers (every target here), so that
 // flag loads with a warning, as it does in peft.
 import type { LinearSite, ModelShape } from '../models/types';
 import type { DeltaTensor, MethodOptions } from '../peft/method';
-import { taskTypeOf } from './family';
+import { OTHER_LINEARS, taskTypeOf } from './family';
+import { readPeftHead } from './peft_head';
 
 export const PREFIX = 'base_model.model.';
 
@@ -61,9 +65,6 @@ const UNSUPPORTED: [string, string][] = [
 const BASE_CHANGING_INIT = /^(pissa|olora|corda|loftq)/i;
 
 function refuseUnsupported(c: Fields, file: string): void {
-  if (!empty(c.modules_to_save)) {
-    refuse(file, 'modules_to_save', `is ${JSON.stringify(c.modules_to_save)}: the adapter also carries whole trained copies of those modules, and no workbench method trains them beside its own parts, so it cannot be loaded exactly`);
-  }
   for (const [key, why] of UNSUPPORTED) {
     if (!empty(c[key])) refuse(file, key, `is ${JSON.stringify(c[key])}: it ${why}, so this adapter cannot be loaded exactly`);
   }
@@ -110,6 +111,9 @@ function touchedSites(shape: ModelShape, delta: DeltaTensor[], suffix: string, f
     if (!d.name.endsWith(`.${suffix}`)) continue;
     const module = d.name.startsWith(PREFIX) ? d.name.slice(PREFIX.length, -suffix.length - 1) : null;
     const site = module === null ? undefined : byName.get(module);
+    if (!site && module !== null && OTHER_LINEARS[shape.family]?.includes(module)) {
+      refuse(file, `tensor "${d.name}"`, `adapts module "${module}", which no workbench method adapts (they adapt the Linear layers of the ${shape.family} model's layers, named like "${shape.linears[0]?.name}"); train the adapter without it`);
+    }
     if (!site) {
       refuse(file, `tensor "${d.name}"`, `adapts ${module === null ? `a module outside ${PREFIX}` : `module "${module}"`}, which this ${shape.family} model does not have (its Linear layers are named like "${shape.linears[0]?.name}"); is --model the adapter's base model?`);
     }
@@ -190,8 +194,11 @@ function lnTuning(tensors: DeltaTensor[], file: string, warnings: string[]): Imp
   return { method: 'ln_tuning', options: {}, delta, warnings, fileNames };
 }
 
-/** The workbench method, options and delta for a PEFT adapter on a model of `shape`. */
-export function fromPeft(c: Fields, tensors: DeltaTensor[], shape: ModelShape, file: string): Imported {
+/**
+ * The workbench method, options and delta for a PEFT adapter on a model of `shape` whose
+ * parameters are `params`; an encoder's trained head (modules_to_save) joins the delta.
+ */
+export function fromPeft(c: Fields, tensors: DeltaTensor[], shape: ModelShape, params: string[], file: string): Imported {
   const type = c.peft_type;
   if (typeof type !== 'string') refuse(file, 'peft_type', `is missing or not a string, got ${JSON.stringify(type)}`);
   const taskType = taskTypeOf(shape.family);
@@ -199,6 +206,13 @@ export function fromPeft(c: Fields, tensors: DeltaTensor[], shape: ModelShape, f
     refuse(file, 'task_type', `is ${JSON.stringify(c.task_type)} but a ${shape.family} model is ${taskType}; was the adapter trained on another kind of model?`);
   }
   refuseUnsupported(c, file);
+  const { head, rest, fileNames } = readPeftHead(c, tensors, shape, params, file);
+  const imported = methodFromPeft(type, taskType, c, rest, shape, file);
+  if (!head.length) return imported;
+  return { ...imported, delta: [...imported.delta, ...head], fileNames: new Map([...(imported.fileNames ?? []), ...fileNames]) };
+}
+
+function methodFromPeft(type: string, taskType: string, c: Fields, tensors: DeltaTensor[], shape: ModelShape, file: string): Imported {
   const warnings: string[] = [];
   if (['LORA', 'IA3', 'LOKR'].includes(type)) checkTargets(c, shape, file);
   if (type === 'LORA') return lora(c, tensors, shape, file, warnings);
@@ -206,7 +220,7 @@ export function fromPeft(c: Fields, tensors: DeltaTensor[], shape: ModelShape, f
   if (type === 'LOKR') return lokr(c, tensors, shape, file, warnings);
   if (type === 'LN_TUNING') return lnTuning(tensors, file, warnings);
   if (type === 'PROMPT_TUNING') {
-    // peft's default is 2 (encoder and decoder) for sequence-to-sequence models, 1 for decoders.
+    // peft's default is 2 (encoder and decoder) for sequence-to-sequence models, 1 for decoders and encoders.
     const submodules = c.num_transformer_submodules ?? (taskType === 'SEQ_2_SEQ_LM' ? 2 : 1);
     if (submodules !== 1) {
       refuse(file, 'num_transformer_submodules', `is ${JSON.stringify(submodules)}${c.num_transformer_submodules === undefined ? ' (peft\'s default here)' : ''}; the workbench's prompt tuning prompts the encoder only (1)`);

@@ -26,21 +26,25 @@ export function toleranceFor(dtypes: Iterable<string>): number {
   return Number.isFinite(tol) ? tol : TOLERANCE.F32;
 }
 
-/** A few deterministic inputs: 3 rows of different lengths, ids in [2, vocab). */
+/**
+ * A few deterministic inputs: 3 rows of different lengths, ids in [2, vocab); targets of 4 tokens,
+ * or for a classifier (a model with a task head) one label index per row.
+ */
 function probeBatch(model: Seq2SeqModel) {
   const V = model.config.vocabSize, pad = model.config.padTokenId;
   let s = 12345;
   const next = () => 2 + ((s = (s * 1103515245 + 12345) % 2147483648) % Math.max(1, V - 2));
   const rows = [7, 5, 3].map((len) => Array.from({ length: 8 }, (_, i) => (i < len ? next() : pad)));
-  const labels = [4, 3, 2].map((len) => Array.from({ length: 4 }, (_, i) => (i < len ? next() : -100)));
+  const T = model.shape().head.length ? 1 : 4;
+  const labels = [4, 3, 2].map((len) => Array.from({ length: T }, (_, i) => (T === 1 ? 0 : i < len ? next() : -100)));
   return {
     inputIds: tf.tensor2d(rows, [3, 8], 'int32'), // (B, S)
     attentionMask: tf.tensor2d(rows.map((r, b) => r.map((_, i) => (i < [7, 5, 3][b] ? 1 : 0))), [3, 8], 'int32'),
-    labels: tf.tensor2d(labels, [3, 4], 'int32'), // (B, T)
+    labels: tf.tensor2d(labels, [3, T], 'int32'), // (B, T)
   };
 }
 
-/** Logits (B, T, V) on the probe inputs, as plain numbers. */
+/** Logits (B, T, V) — a classifier's (B, 1, labels) — on the probe inputs, as plain numbers. */
 export function probeLogits(model: Seq2SeqModel): Float32Array {
   const batch = probeBatch(model);
   try {
