@@ -125,7 +125,7 @@ test('a run exported in PEFT\'s layout and imported into its experiment scores a
 
   const runs = await cli('runs', '--experiment', String(ids.experiment), '--db', db);
   noNaN(runs.out);
-  assert.match(runs.out, new RegExp(`${outcome.runId}\\s+${ids.experiment}\\s+colours\\s+lora_qv\\s+—\\s+—\\s+imported\\s+done`));
+  assert.match(runs.out, new RegExp(`${outcome.runId}\\s+${ids.experiment}\\s+${path.basename(ws.modelDir)}\\s+colours\\s+lora_qv\\s+—\\s+—\\s+imported\\s+done`));
   const show = await cli('show', String(outcome.runId), '--db', db);
   noNaN(show.out);
   assert.match(show.out, /imported \(trained elsewhere, scored here\)/);

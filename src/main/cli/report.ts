@@ -169,9 +169,9 @@ const pctOf = (x: number | null | undefined) => (x === null || x === undefined |
 
 export function runsTable(runs: RunRecord[]): string {
   return table(
-    ['run', 'exp', 'task:', 'method:', 'lr', 'seed', 'role:', 'status:', 'score %', 'val %', 'train tok/s', 'peak tensors', 'storage', 'finished:'],
+    ['run', 'exp', 'model:', 'task:', 'method:', 'lr', 'seed', 'role:', 'status:', 'score %', 'val %', 'train tok/s', 'peak tensors', 'storage', 'finished:'],
     runs.map((r) => [
-      String(r.id), String(r.experimentId), r.task, r.method, r.imported ? '—' : String(r.learningRate), r.imported ? '—' : String(r.seed),
+      String(r.id), String(r.experimentId), r.model, r.task, r.method, r.imported ? '—' : String(r.learningRate), r.imported ? '—' : String(r.seed),
       r.imported ? 'imported' : r.role, r.status,
       r.result ? (100 * r.result.score).toFixed(1) : '—', pctOf(r.result?.validationScore),
       fmtRate(r.result?.trainTokensPerSec ?? null),
@@ -182,7 +182,7 @@ export function runsTable(runs: RunRecord[]): string {
 
 export function runDetail(r: RunRecord, loss: { step: number; value: number }[]): string {
   const lines = r.imported ? importedHead(r) : [
-    `run ${r.id} of experiment ${r.experimentId}: ${r.task} / ${r.method}, lr ${r.learningRate}, seed ${r.seed} (${r.role} run)`,
+    `run ${r.id} of experiment ${r.experimentId}: ${r.model} / ${r.task} / ${r.method}, lr ${r.learningRate}, seed ${r.seed} (${r.role} run)`,
   ];
   lines.push(
     `status: ${r.status}${r.reason ? ` (${r.reason})` : ''}`,
@@ -199,7 +199,7 @@ export function runDetail(r: RunRecord, loss: { step: number; value: number }[])
 function importedHead(r: RunRecord): string[] {
   const from = r.imported!;
   return [
-    `run ${r.id} of experiment ${r.experimentId}: ${r.task} / ${r.method}, imported (trained elsewhere, scored here)`,
+    `run ${r.id} of experiment ${r.experimentId}: ${r.model} / ${r.task} / ${r.method}, imported (trained elsewhere, scored here)`,
     `source: ${from.sourceDir} (${from.layout === 'peft' ? `Hugging Face PEFT layout, peft_type ${from.peftType}` : 'workbench layout'}), imported ${from.importedAt}`,
     `base_model_name_or_path: ${from.baseModel ?? '—'}; scored on ${r.spec.modelDir}`,
     ...from.warnings.map((w) => `warning: ${w}`),

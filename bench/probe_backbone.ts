@@ -1,0 +1,91 @@
+// Does a T5 backbone transfer? A quick probe for pretraining recipes, run on each candidate model
+// folder: (1) how alike the encoder's token states are on real inputs (mean cosine between the
+// positions of one input: near 1 when the encoder has collapsed to input-independent states,
+// ~0.1 for random weights), (2) full fine-tuning (or any method) for a few updates on a
+// built-in classification task, scored on validation by generation and by rank, next to the
+// majority class.
+//
+//   node --import tsx bench/probe_backbone.ts resources/default-model [more model folders]
+//   node --import tsx bench/probe_backbone.ts DIR --task sotu_era --method lora_qv --lr 1e-2 --steps 30 --examples 200
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../src/main/engine/backend';
+import { encodeExamples, makeBatch, disposeBatch } from '../src/main/engine/data/batching';
+import { referencesOf, type TaskData } from '../src/main/engine/data/task';
+import { loadTask } from '../src/main/engine/data/tasks';
+import { evaluate } from '../src/main/engine/measure/evaluate';
+import { loadModel } from '../src/main/engine/models/load';
+import { Dropout } from '../src/main/engine/models/t5_layers';
+import type { Seq2SeqModel, TextTokenizer } from '../src/main/engine/models/types';
+import { getMethod } from '../src/main/engine/peft/registry';
+import { train } from '../src/main/engine/train/trainer';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    task: { type: 'string', default: 'spam_assassin' },
+    method: { type: 'string', default: 'full' },
+    lr: { type: 'string', default: '1e-3' },
+    steps: { type: 'string', default: '30' },
+    examples: { type: 'string', default: '200' },
+  },
+});
+const MAX_INPUT = 64;
+
+/** Mean cosine similarity between the encoder states of the positions of each input. */
+function tokenCosine(model: Seq2SeqModel, inputs: number[][]): number {
+  const batch = makeBatch(inputs.map((input) => ({ input, target: [1] })), 0);
+  try {
+    return tf.tidy(() => {
+      // T5Model's encoder pass (private: the probe reads what the decoder attends to).
+      const t5 = model as unknown as { encode(ids: tf.Tensor2D, mask: tf.Tensor2D, drop: Dropout): { hidden: tf.Tensor3D } };
+      const hidden = t5.encode(batch.inputIds, batch.attentionMask, new Dropout(0, null)).hidden; // (B, S, D)
+      const unit = tf.div(hidden, tf.norm(hidden, 2, -1, true)); // (B, S, D)
+      const mask = tf.cast(batch.attentionMask, 'float32'); // (B, S)
+      const pairs = tf.mul(tf.expandDims(mask, 2), tf.expandDims(mask, 1)); // (B, S, S)
+      const cos = tf.mul(tf.matMul(unit, unit, false, true), pairs); // (B, S, S)
+      return tf.div(tf.sum(cos), tf.sum(pairs)).dataSync()[0];
+    });
+  } finally {
+    disposeBatch(batch);
+  }
+}
+
+function scores(model: Seq2SeqModel, tok: TextTokenizer, task: TaskData, items: ReturnType<typeof encodeExamples>, refs: string[][]) {
+  const labels = task.labels!;
+  const rankTargets = labels.map((l) => tok.encode(l));
+  const opts = { batchSize: 16, maxNewTokens: 8, metric: task.metric, warmup: false, labels };
+  return { generate: evaluate(model, tok, items, refs, opts).score, rank: evaluate(model, tok, items, refs, { ...opts, rankTargets }).score };
+}
+
+async function probe(dir: string): Promise<void> {
+  const task = loadTask(values.task!);
+  if (!task.labels) throw new Error(`--task ${values.task} is not a classification task; the probe scores labels`);
+  const { model, tokenizer, config } = loadModel(dir);
+  if (config.modelType !== 't5') throw new Error(`${dir} is a ${config.modelType}; the probe reads a T5 encoder`);
+  const method = getMethod(values.method!);
+  const attached = method.attach(model, method.validate({}, config), 0);
+  try {
+    const val = task.validation.slice(0, Number(values.examples));
+    const valSet = encodeExamples(tokenizer, val, MAX_INPUT, 8);
+    const refs = val.map(referencesOf);
+    const majority = Math.max(...task.labels.map((l) => val.filter((v) => v.target === l).length)) / val.length;
+    const cosine = tokenCosine(model, valSet.slice(0, 32).map((e) => e.input));
+    const before = scores(model, tokenizer, task, valSet, refs);
+    const trainSet = encodeExamples(tokenizer, task.train, MAX_INPUT, 8);
+    const cfg = { steps: Number(values.steps), microBatch: 16, effectiveBatch: 32, learningRate: Number(values.lr), warmupRatio: 0.06, weightDecay: 0, seed: 0 };
+    const outcome = await train(model, attached, trainSet, tokenizer.padId, cfg);
+    const after = scores(model, tokenizer, task, valSet, refs);
+    const pct = (x: number) => (100 * x).toFixed(1);
+    console.log(`${dir}: encoder token cosine ${cosine.toFixed(3)}; ${values.task} validation (${val.length}) majority ${pct(majority)}%`);
+    console.log(`  before: generate ${pct(before.generate)}%, rank ${pct(before.rank)}%`);
+    console.log(`  after ${cfg.steps} updates of ${values.method} at lr ${cfg.learningRate} (final loss ${outcome.finalLoss.toFixed(3)}): generate ${pct(after.generate)}%, rank ${pct(after.rank)}%`);
+  } finally {
+    attached.dispose();
+    model.dispose();
+  }
+}
+
+await initBackend({ force: 'wasm' });
+if (positionals.length === 0) throw new Error('give one or more T5 model folders, e.g. resources/default-model');
+for (const dir of positionals) await probe(dir);
