@@ -9,14 +9,16 @@
 //   node --import tsx bench/probe_backbone.ts DIR --task sotu_era --method lora_qv --lr 1e-2 --steps 30 --examples 200
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
+import type { ClassificationScoring } from '../src/shared/types';
 import { initBackend } from '../src/main/engine/backend';
-import { encodeExamples, makeBatch, disposeBatch } from '../src/main/engine/data/batching';
-import { referencesOf, type TaskData } from '../src/main/engine/data/task';
+import { makeBatch, disposeBatch } from '../src/main/engine/data/batching';
+import { referencesOf, type Example, type TaskData } from '../src/main/engine/data/task';
 import { loadTask } from '../src/main/engine/data/tasks';
 import { evaluate } from '../src/main/engine/measure/evaluate';
+import { evalOptions, splitEncoder } from '../src/main/engine/measure/score_split';
 import { loadModel } from '../src/main/engine/models/load';
 import { Dropout } from '../src/main/engine/models/t5_layers';
-import type { Seq2SeqModel, TextTokenizer } from '../src/main/engine/models/types';
+import type { ModelConfig, Seq2SeqModel, TextTokenizer } from '../src/main/engine/models/types';
 import { getMethod } from '../src/main/engine/peft/registry';
 import { train } from '../src/main/engine/train/trainer';
 
@@ -30,7 +32,7 @@ const { values, positionals } = parseArgs({
     examples: { type: 'string', default: '200' },
   },
 });
-const MAX_INPUT = 64;
+const SETTINGS = { microBatch: 16, maxInputTokens: 64, maxTargetTokens: 8 };
 
 /** Mean cosine similarity between the encoder states of the positions of each input. */
 function tokenCosine(model: Seq2SeqModel, inputs: number[][]): number {
@@ -51,11 +53,13 @@ function tokenCosine(model: Seq2SeqModel, inputs: number[][]): number {
   }
 }
 
-function scores(model: Seq2SeqModel, tok: TextTokenizer, task: TaskData, items: ReturnType<typeof encodeExamples>, refs: string[][]) {
-  const labels = task.labels!;
-  const rankTargets = labels.map((l) => tok.encode(l));
-  const opts = { batchSize: 16, maxNewTokens: 8, metric: task.metric, warmup: false, labels };
-  return { generate: evaluate(model, tok, items, refs, opts).score, rank: evaluate(model, tok, items, refs, { ...opts, rankTargets }).score };
+/** Validation accuracy by generation and by rank, through the scoring path every run uses. */
+function scores(model: Seq2SeqModel, tok: TextTokenizer, config: ModelConfig, task: TaskData, val: Example[]) {
+  const score = (scoring: ClassificationScoring) => {
+    const enc = splitEncoder(tok, config, task, { ...SETTINGS, scoring });
+    return evaluate(model, tok, enc.encode(val), val.map(referencesOf), evalOptions(task, { ...SETTINGS, scoring }, enc)).score;
+  };
+  return { generate: score('generate'), rank: score('rank') };
 }
 
 async function probe(dir: string): Promise<void> {
@@ -67,15 +71,14 @@ async function probe(dir: string): Promise<void> {
   const attached = method.attach(model, method.validate({}, config), 0);
   try {
     const val = task.validation.slice(0, Number(values.examples));
-    const valSet = encodeExamples(tokenizer, val, MAX_INPUT, 8);
-    const refs = val.map(referencesOf);
+    const valSet = splitEncoder(tokenizer, config, task, SETTINGS).encode(val);
     const majority = Math.max(...task.labels.map((l) => val.filter((v) => v.target === l).length)) / val.length;
     const cosine = tokenCosine(model, valSet.slice(0, 32).map((e) => e.input));
-    const before = scores(model, tokenizer, task, valSet, refs);
-    const trainSet = encodeExamples(tokenizer, task.train, MAX_INPUT, 8);
+    const before = scores(model, tokenizer, config, task, val);
+    const trainSet = splitEncoder(tokenizer, config, task, SETTINGS).encode(task.train);
     const cfg = { steps: Number(values.steps), microBatch: 16, effectiveBatch: 32, learningRate: Number(values.lr), warmupRatio: 0.06, weightDecay: 0, seed: 0 };
     const outcome = await train(model, attached, trainSet, tokenizer.padId, cfg);
-    const after = scores(model, tokenizer, task, valSet, refs);
+    const after = scores(model, tokenizer, config, task, val);
     const pct = (x: number) => (100 * x).toFixed(1);
     console.log(`${dir}: encoder token cosine ${cosine.toFixed(3)}; ${values.task} validation (${val.length}) majority ${pct(majority)}%`);
     console.log(`  before: generate ${pct(before.generate)}%, rank ${pct(before.rank)}%`);
