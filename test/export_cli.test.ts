@@ -6,7 +6,6 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import os from 'node:os';
 import path from 'node:path';
 import { before, test } from 'node:test';
-import { main } from '../src/main/cli/main';
 import { handleInvoke, makeHandlers } from '../src/main/handlers';
 import { VALIDATORS } from '../src/shared/ipc';
 import { initBackend } from '../src/main/engine/backend';
@@ -20,6 +19,7 @@ import { Store } from '../src/main/store/store';
 import type { EnvironmentSnapshot, RunResult, RunSpec } from '../src/shared/types';
 import { TINY_T5 } from './helpers';
 import * as tf from '@tensorflow/tfjs-core';
+import { cliInProcess as cli } from './cli_in_process';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'peft-export-cli-'));
 const modelDir = path.join(dir, 'model');
@@ -32,19 +32,6 @@ function spawnCli(...args: string[]) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-/** The command in this process (fast): exit code 2 and the message on an error, as bin/peft-bench.mjs does. */
-async function cli(...args: string[]) {
-  const chunks: string[] = [];
-  const write = process.stdout.write;
-  process.stdout.write = ((c: string) => { chunks.push(String(c)); return true; }) as typeof process.stdout.write;
-  try {
-    return { code: await main(args), out: chunks.join(''), err: '' };
-  } catch (err) {
-    return { code: 2, out: chunks.join(''), err: (err as Error).message };
-  } finally {
-    process.stdout.write = write;
-  }
-}
 
 const spec = (method: string, methodOptions: RunSpec['methodOptions'] = {}): RunSpec => ({
   modelDir, task: 'colours', method, methodOptions, learningRate: 1e-3, seed: 0, microBatch: 4, effectiveBatch: 4, steps: 1,

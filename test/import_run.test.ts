@@ -7,7 +7,6 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { before, test } from 'node:test';
-import { main } from '../src/main/cli/main';
 import { parseComparison, type Comparison } from '../src/main/comparison/config';
 import { planCells, sweepRuns } from '../src/main/comparison/protocol';
 import { loadTask } from '../src/main/engine/data/tasks';
@@ -22,6 +21,7 @@ import { writePeftLora } from './peft_fixture';
 import { makeTinyWorkspace, type TinyWorkspace } from './ui/tiny_workspace';
 import { modelShape } from '../src/main/engine/models/families';
 import { readModelConfig } from '../src/main/engine/models/load';
+import { cliInProcess as cli } from './cli_in_process';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'peft-import-run-'));
 const db = path.join(dir, 'workbench.db');
@@ -30,19 +30,6 @@ let comparison: Comparison;
 const ids = { experiment: 0, lora: 0, full: 0 };
 let trained: RunResult;
 
-/** The command in this process: exit code 2 and the message on an error, as bin/peft-bench.mjs does. */
-async function cli(...args: string[]) {
-  const chunks: string[] = [];
-  const write = process.stdout.write;
-  process.stdout.write = ((c: string) => { chunks.push(String(c)); return true; }) as typeof process.stdout.write;
-  try {
-    return { code: await main(args), out: chunks.join(''), err: '' };
-  } catch (err) {
-    return { code: 2, out: chunks.join(''), err: (err as Error).message };
-  } finally {
-    process.stdout.write = write;
-  }
-}
 
 before(async () => {
   await initBackend();
