@@ -1,7 +1,9 @@
 // Does a T5 backbone transfer? A quick probe for pretraining recipes, run on each candidate model
 // folder: (1) how alike the encoder's token states are on real inputs (mean cosine between the
 // positions of one input: near 1 when the encoder has collapsed to input-independent states,
-// ~0.1 for random weights), (2) full fine-tuning (or any method) for a few updates on a
+// ~0.1 for random weights), (2) whether the decoder reads the encoder at all: the span-corruption
+// loss on pretraining text with each example's own input against another example's input (no
+// gap: the decoder is a language model that ignores the encoder), (3) full fine-tuning (or any method) for a few updates on a
 // built-in classification task, scored on validation by generation and by rank, next to the
 // majority class.
 //
@@ -20,6 +22,9 @@ import { loadModel } from '../src/main/engine/models/load';
 import { Dropout } from '../src/main/engine/models/t5_layers';
 import type { ModelConfig, Seq2SeqModel, TextTokenizer } from '../src/main/engine/models/types';
 import { getMethod } from '../src/main/engine/peft/registry';
+import { buildPretrainCorpus, corpusParagraphs } from '../src/main/engine/pretrain/corpus';
+import { pretrainBatch, tokenBlocks } from '../src/main/engine/pretrain/pretrain_data';
+import { inputAndTargetLengths, T5_SPAN_CORRUPTION } from '../src/main/engine/pretrain/span_corruption';
 import { train } from '../src/main/engine/train/trainer';
 
 const { values, positionals } = parseArgs({
@@ -53,6 +58,27 @@ function tokenCosine(model: Seq2SeqModel, inputs: number[][]): number {
   }
 }
 
+/**
+ * Span-corruption loss (inputs of 64) on 64 blocks from the end of the pretraining corpus, with
+ * each example's own encoder input and with the next example's: { own, other }.
+ */
+function encoderUse(model: Seq2SeqModel, tok: TextTokenizer, config: ModelConfig): { own: number; other: number } {
+  const texts = corpusParagraphs(buildPretrainCorpus()).slice(-400);
+  const blocks = tokenBlocks(tok, texts, inputAndTargetLengths(64).raw);
+  const plan = { seed: 1, batchSize: 64, vocabSize: config.vocabSize, eosId: 1, noise: T5_SPAN_CORRUPTION, reconstructFraction: 0 };
+  const own = pretrainBatch(blocks, plan, 0);
+  const other = own.map((e, i) => ({ input: own[(i + 1) % own.length].input, target: e.target }));
+  const loss = (examples: typeof own) => {
+    const batch = makeBatch(examples, 0);
+    try {
+      return tf.tidy(() => model.loss(batch, { training: false }).dataSync()[0]);
+    } finally {
+      disposeBatch(batch);
+    }
+  };
+  return { own: loss(own), other: loss(other) };
+}
+
 /** Validation accuracy by generation and by rank, through the scoring path every run uses. */
 function scores(model: Seq2SeqModel, tok: TextTokenizer, config: ModelConfig, task: TaskData, val: Example[]) {
   const score = (scoring: ClassificationScoring) => {
@@ -74,6 +100,7 @@ async function probe(dir: string): Promise<void> {
     const valSet = splitEncoder(tokenizer, config, task, SETTINGS).encode(val);
     const majority = Math.max(...task.labels.map((l) => val.filter((v) => v.target === l).length)) / val.length;
     const cosine = tokenCosine(model, valSet.slice(0, 32).map((e) => e.input));
+    const use = encoderUse(model, tokenizer, config);
     const before = scores(model, tokenizer, config, task, val);
     const trainSet = splitEncoder(tokenizer, config, task, SETTINGS).encode(task.train);
     const cfg = { steps: Number(values.steps), microBatch: 16, effectiveBatch: 32, learningRate: Number(values.lr), warmupRatio: 0.06, weightDecay: 0, seed: 0 };
@@ -81,6 +108,7 @@ async function probe(dir: string): Promise<void> {
     const after = scores(model, tokenizer, config, task, val);
     const pct = (x: number) => (100 * x).toFixed(1);
     console.log(`${dir}: encoder token cosine ${cosine.toFixed(3)}; ${values.task} validation (${val.length}) majority ${pct(majority)}%`);
+    console.log(`  span-corruption loss with its own input ${use.own.toFixed(3)}, with another example's ${use.other.toFixed(3)}`);
     console.log(`  before: generate ${pct(before.generate)}%, rank ${pct(before.rank)}%`);
     console.log(`  after ${cfg.steps} updates of ${values.method} at lr ${cfg.learningRate} (final loss ${outcome.finalLoss.toFixed(3)}): generate ${pct(after.generate)}%, rank ${pct(after.rank)}%`);
   } finally {

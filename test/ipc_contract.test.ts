@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { formField } from '../src/main/comparisons';
+import { formField, toComparison } from '../src/main/comparisons';
 import { requestModels } from '../src/shared/comparison_request';
 import { checkModel, handleInvoke, isOwnRenderer, listMethods, makeHandlers, type HandlerDeps } from '../src/main/handlers';
 import { METHODS } from '../src/main/engine/peft/registry';
@@ -115,6 +115,21 @@ describe('comparison:start', () => {
     assert.deepEqual(requestModels({ ...rest, model: '/models/t5-base' } as never), ['/models/t5-base']);
     assert.throws(() => VALIDATORS['comparison:start']({ ...REQUEST, model: '/models/t5-small' }), /field 'models': give the models as 'models' only/);
     assert.throws(() => VALIDATORS['comparison:start']({ ...REQUEST, models: ['/a', '/a'] }), /field 'models': a model appears twice/);
+  });
+
+  test('scoring is generate or rank, reaches the budget, and may be left out', () => {
+    const ranked = { ...REQUEST, models: ['default'], scoring: 'rank' };
+    assert.deepEqual(VALIDATORS['comparison:start'](ranked), ranked);
+    assert.throws(() => VALIDATORS['comparison:start']({ ...REQUEST, scoring: 'vote' }), /field 'scoring': score classification by 'generate' .* or 'rank' .*got "vote"/);
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'pw-scoring-'));
+    try {
+      const builtin = { ...REQUEST, models: ['default'] };
+      assert.equal(toComparison({ ...builtin, scoring: 'rank' }, home).budget.scoring, 'rank');
+      assert.equal(toComparison({ ...builtin, scoring: 'generate' }, home).budget.scoring, 'generate');
+      assert.equal(toComparison(builtin, home).budget.scoring, 'generate'); // queued before the field: the config default
+    } finally {
+      fs.rmSync(home, { recursive: true, force: true });
+    }
   });
 
   test("the config parser's and methods' errors map to form fields", () => {

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { makeRng } from '../src/main/engine/util/rng';
+import { pretrainBatch, type TokenBlocks } from '../src/main/engine/pretrain/pretrain_data';
 import {
   corruptSpans, inputAndTargetLengths, noiseCounts, randomSpansNoiseMask, reconstruct, sentinelId, T5_SPAN_CORRUPTION,
 } from '../src/main/engine/pretrain/span_corruption';
@@ -88,5 +89,31 @@ describe('span corruption', () => {
 
   it('refuses sequences too short to corrupt', () => {
     assert.throws(() => randomSpansNoiseMask(1, makeRng(0)), /at least 2 tokens, got 1/);
+  });
+
+  it('mixes in whole-block targets at the asked fraction, leaving the span examples as they were', () => {
+    const raw = inputAndTargetLengths(64).raw;
+    const numBlocks = 40;
+    const rng = makeRng(7);
+    const blocks: TokenBlocks = { ids: Int32Array.from({ length: raw * numBlocks }, () => 3 + Math.floor(rng() * 80)), raw, numBlocks, corpusTokens: raw * numBlocks };
+    const plan = { seed: 3, batchSize: 20, vocabSize: 100, eosId: 1, noise: T5_SPAN_CORRUPTION };
+    let whole = 0, total = 0;
+    for (let step = 0; step < 10; step++) {
+      const spans = pretrainBatch(blocks, { ...plan, reconstructFraction: 0 }, step);
+      const mixed = pretrainBatch(blocks, { ...plan, reconstructFraction: 0.25 }, step);
+      assert.deepEqual(pretrainBatch(blocks, { ...plan, reconstructFraction: 0.25 }, step), mixed); // a pure function of (seed, step)
+      mixed.forEach((m, i) => {
+        total += 1;
+        assert.deepEqual(m.input, spans[i].input); // the encoder sees the same corrupted block
+        if (m.target.length === raw + 1) {
+          whole += 1;
+          assert.deepEqual(m.target, reconstruct(spans[i].input, spans[i].target, 100, 1, 17).concat(1)); // the original block, then eos
+        } else {
+          assert.deepEqual(m.target, spans[i].target);
+        }
+      });
+    }
+    assert.ok(whole > 0.15 * total && whole < 0.35 * total, `${whole} of ${total} whole-block targets for a fraction of 0.25`);
+    assert.ok(pretrainBatch(blocks, { ...plan, reconstructFraction: 1 }, 0).every((m) => m.target.length === raw + 1));
   });
 });

@@ -212,7 +212,7 @@ export function toComparison(request: ComparisonRequest, home: string): Comparis
     methods: request.methods.map((m) => ({ id: m.id, ...m.options })),
     learning_rates: request.learningRates,
     seeds: request.seeds,
-    budget: request.budget,
+    budget: request.scoring === undefined ? request.budget : { ...request.budget, scoring: request.scoring },
   };
   const comparison = checked('request', () => parseComparison(raw, home, request.name, catalogOf(home)));
   comparison.models = checked('models', () => resolveBuiltins(comparison.models, home));

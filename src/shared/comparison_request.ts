@@ -1,6 +1,8 @@
 // The New comparison form's request, checked field by field. The renderer runs the same check
 // to put a message next to each bad field; main runs it again on what arrives over IPC.
 
+import type { ClassificationScoring } from './types';
+
 export type OptionValue = number | string | boolean | string[];
 
 /** A built-in task by name, or a folder with train.jsonl, validation.jsonl and test.jsonl. */
@@ -16,6 +18,8 @@ export interface ComparisonRequest {
   seeds: number[];
   /** Training budget overrides, by the comparison config's budget keys (steps, micro_batch, ...). */
   budget: Record<string, number>;
+  /** How classification is scored (budget.scoring); absent in requests queued before it existed: the config default. */
+  scoring?: ClassificationScoring;
 }
 
 /** Field path → message, e.g. { 'learningRates': 'give at least one learning rate' }. */
@@ -32,7 +36,7 @@ export function checkComparisonRequest(raw: unknown): { request: ComparisonReque
   const obj = isRecord(raw) ? raw : {};
   if (!isRecord(raw)) fail('request', 'the request must be an object');
   for (const key of Object.keys(obj)) {
-    if (!['name', 'model', 'models', 'tasks', 'methods', 'learningRates', 'seeds', 'budget'].includes(key)) fail(key, `unknown field '${key}'`);
+    if (!['name', 'model', 'models', 'tasks', 'methods', 'learningRates', 'seeds', 'budget', 'scoring'].includes(key)) fail(key, `unknown field '${key}'`);
   }
   if (typeof obj.name !== 'string' || !obj.name.trim() || obj.name.length > 200) fail('name', 'give the comparison a name (1-200 characters)');
   const models = checkModels(obj, fail);
@@ -41,6 +45,9 @@ export function checkComparisonRequest(raw: unknown): { request: ComparisonReque
   checkNumbers(obj.learningRates, 'learningRates', (x) => x > 0 && x < 1, 'learning rates between 0 and 1, e.g. 1e-3, 1e-4', fail);
   checkNumbers(obj.seeds, 'seeds', (x) => Number.isSafeInteger(x) && x >= 0, 'seeds as whole numbers ≥ 0, e.g. 0, 1, 42', fail);
   checkBudget(obj.budget, fail);
+  if (obj.scoring !== undefined && obj.scoring !== 'generate' && obj.scoring !== 'rank') {
+    fail('scoring', `score classification by 'generate' (generate the label, as the study) or 'rank' (the most likely label), got ${JSON.stringify(obj.scoring)}`);
+  }
   if (Object.keys(errors).length) return { request: null, errors };
   const { model: _model, ...rest } = obj;
   return { request: { ...(rest as unknown as ComparisonRequest), models }, errors };

@@ -44,5 +44,6 @@ export const DEFAULT_PRETRAIN: PretrainConfig = {
   weightDecay: 0.01,
   clipNorm: 1.0,
   noise: T5_SPAN_CORRUPTION,
+  reconstructFraction: 0,
   checkpointEvery: 50,
 };

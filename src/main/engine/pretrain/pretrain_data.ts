@@ -39,6 +39,12 @@ export interface BatchPlan {
   vocabSize: number;
   eosId: number;
   noise: SpanCorruptionOptions;
+  /**
+   * Fraction of examples whose target is the whole original block (then eos) instead of the
+   * dropped spans: the T5 paper's "reconstruct the original text" variant of the objective
+   * (§3.3.2, as MASS and BART), which the decoder can only lower by reading the encoder.
+   */
+  reconstructFraction: number;
 }
 
 /** Indices of the blocks in batch `step`: epochs of seeded shuffles, wrapping across epochs. */
@@ -61,8 +67,12 @@ export function blockIndices(numBlocks: number, plan: Pick<BatchPlan, 'seed' | '
 /** The span-corrupted examples of update `step`. */
 export function pretrainBatch(blocks: TokenBlocks, plan: BatchPlan, step: number): EncodedExample[] {
   const rng = makeRng(subSeed(plan.seed, `noise${step}`));
+  // A stream of its own, so that with no reconstruction the noise draws are unchanged.
+  const pick = makeRng(subSeed(plan.seed, `objective${step}`));
   return blockIndices(blocks.numBlocks, plan, step).map((b) => {
     const ids = Array.from(blocks.ids.subarray(b * blocks.raw, (b + 1) * blocks.raw));
-    return corruptSpans(ids, randomSpansNoiseMask(ids.length, rng, plan.noise), plan.vocabSize, plan.eosId);
+    const corrupted = corruptSpans(ids, randomSpansNoiseMask(ids.length, rng, plan.noise), plan.vocabSize, plan.eosId);
+    const reconstruct = plan.reconstructFraction > 0 && pick() < plan.reconstructFraction;
+    return reconstruct ? { input: corrupted.input, target: [...ids, plan.eosId] } : corrupted;
   });
 }

@@ -1,7 +1,7 @@
 // `npm run pretrain-default`: pretrains the default model from the shipped corpus and writes
 // it, in Hugging Face layout with its model card and loss curve, to resources/default-model.
 //
-//   npm run pretrain-default -- [--steps N] [--batch B] [--lr LR] [--relative-step on|off] [--input-length L] [--threads T] [--out DIR] [--work DIR] [--calibrate N]
+//   npm run pretrain-default -- [--steps N] [--batch B] [--lr LR] [--relative-step on|off] [--input-length L] [--reconstruct F] [--d-model D] [--layers N] [--d-ff F] [--threads T] [--out DIR] [--work DIR] [--calibrate N]
 //
 // Interrupted? Run the same command again: it resumes from the last checkpoint in --work.
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,6 +39,13 @@ function learningRate(value: string | undefined): number {
   return lr;
 }
 
+function fraction(value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const f = Number(value);
+  if (!(f >= 0 && f <= 1)) throw new Error(`${flag} must be a fraction in [0, 1], got "${value}"`);
+  return f;
+}
+
 function onOff(value: string | undefined, flag: string, fallback: boolean): boolean {
   if (value === undefined) return fallback;
   if (value !== 'on' && value !== 'off') throw new Error(`${flag} must be on or off, got "${value}"`);
@@ -52,15 +59,26 @@ function parseOptions(argv: string[]): Options {
       steps: { type: 'string' }, threads: { type: 'string' }, out: { type: 'string' },
       work: { type: 'string' }, calibrate: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
       'relative-step': { type: 'string' }, 'input-length': { type: 'string' },
+      reconstruct: { type: 'string' }, 'd-model': { type: 'string' }, layers: { type: 'string' }, 'd-ff': { type: 'string' },
     },
   });
+  const base = DEFAULT_PRETRAIN.model;
+  const dModel = positive(values['d-model'], '--d-model', base.dModel);
+  const layers = positive(values.layers, '--layers', base.numLayers);
+  if (dModel % base.numHeads !== 0) throw new Error(`--d-model must be a multiple of the ${base.numHeads} heads, got ${dModel}`);
+  const model = {
+    ...base, dModel, dKv: dModel / base.numHeads, numLayers: layers, numDecoderLayers: layers,
+    dFf: positive(values['d-ff'], '--d-ff', base.dFf),
+  };
   const cfg = {
     ...DEFAULT_PRETRAIN,
+    model,
     steps: positive(values.steps, '--steps', DEFAULT_PRETRAIN.steps),
     batchSize: positive(values.batch, '--batch', DEFAULT_PRETRAIN.batchSize),
     learningRate: learningRate(values.lr),
     relativeStep: onOff(values['relative-step'], '--relative-step', DEFAULT_PRETRAIN.relativeStep),
     inputLength: positive(values['input-length'], '--input-length', DEFAULT_PRETRAIN.inputLength),
+    reconstructFraction: fraction(values.reconstruct, '--reconstruct', DEFAULT_PRETRAIN.reconstructFraction),
   };
   if (cfg.inputLength < 16) throw new Error(`--input-length must be at least 16 tokens, got ${cfg.inputLength}`);
   const out = path.resolve(values.out ?? DEFAULT_OUT);

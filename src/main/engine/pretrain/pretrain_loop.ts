@@ -30,6 +30,8 @@ export interface PretrainConfig {
   /** Gradients are scaled so their global L2 norm is at most this. */
   clipNorm: number;
   noise: SpanCorruptionOptions;
+  /** Fraction of examples trained to reconstruct the whole block (see BatchPlan). */
+  reconstructFraction: number;
   /** Write a resumable checkpoint every this many updates (0: never). */
   checkpointEvery: number;
 }
@@ -149,7 +151,7 @@ export async function pretrain(
   let seconds = resumed?.state.seconds ?? 0;
   let cpuSeconds = resumed?.state.cpuSeconds ?? 0;
   const vars = [...model.params.values()];
-  const plan = { seed: cfg.seed, batchSize: cfg.batchSize, vocabSize: cfg.model.vocabSize, eosId: cfg.model.eosTokenId, noise: cfg.noise };
+  const plan = { seed: cfg.seed, batchSize: cfg.batchSize, vocabSize: cfg.model.vocabSize, eosId: cfg.model.eosTokenId, noise: cfg.noise, reconstructFraction: cfg.reconstructFraction };
   try {
     for (let step = losses.length; step < cfg.steps; step++) {
       const lr = linearSchedule(step, cfg.steps, cfg.warmupSteps, cfg.learningRate);

@@ -5,6 +5,7 @@ import {
   checkComparisonRequest, type ComparisonRequest, type FieldErrors, type OptionValue, type TaskChoice,
 } from '../../../shared/comparison_request';
 import type { AppInfo, MethodInfo, ModelEntry } from '../../../shared/ipc';
+import type { ClassificationScoring } from '../../../shared/types';
 
 export interface MethodField {
   id: string;
@@ -23,6 +24,8 @@ export interface FormValues {
   learningRates: string;
   seeds: string;
   budget: Record<string, string>;
+  /** How classification tasks are scored: by generating the label (the study) or by the most likely label. */
+  scoring: ClassificationScoring;
 }
 
 export function initialForm(info: AppInfo, methods: MethodInfo[]): FormValues {
@@ -39,6 +42,7 @@ export function initialForm(info: AppInfo, methods: MethodInfo[]): FormValues {
     learningRates: '1e-3, 1e-4, 1e-5',
     seeds: '0',
     budget: Object.fromEntries(Object.entries(info.defaultBudget).map(([k, v]) => [k, String(v)])),
+    scoring: 'generate',
   };
 }
 
@@ -67,7 +71,7 @@ export function toRequest(form: FormValues, methods: MethodInfo[]): { request: C
   }
   const learningRates = numberList(form.learningRates, 'learningRates', errors);
   const seeds = numberList(form.seeds, 'seeds', errors);
-  const raw = { name: form.name.trim(), models: form.models, tasks, methods: chosen, learningRates, seeds, budget };
+  const raw = { name: form.name.trim(), models: form.models, tasks, methods: chosen, learningRates, seeds, budget, scoring: form.scoring };
   const checked = checkComparisonRequest(raw);
   const all = { ...checked.errors, ...errors };
   return Object.keys(all).length ? { request: null, errors: all } : checked;
