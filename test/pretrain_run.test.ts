@@ -17,6 +17,7 @@ import { buildPretrainCorpus, corpusParagraphs, sotuAllowed } from '../src/main/
 import { DEFAULT_PRETRAIN } from '../src/main/engine/pretrain/default_recipe';
 import { lossCurvePng } from '../src/main/engine/pretrain/loss_plot';
 import { modelCard } from '../src/main/engine/pretrain/model_card';
+import { recipeFlags } from '../src/main/engine/pretrain/pretrain_default';
 import { PNG_SIGNATURE } from '../src/main/engine/pretrain/png';
 import { pretrain, type PretrainConfig } from '../src/main/engine/pretrain/pretrain_loop';
 import { blockIndices, tokenBlocks } from '../src/main/engine/pretrain/pretrain_data';
@@ -178,6 +179,20 @@ describe('batches and model card', () => {
     for (const needle of ['98,765 tokens', '4 updates of 16', '4.250 at the last', 'npm run pretrain-default -- --steps 4', 'Seed 0', 'loss_curve.png', 'Moby-Dick']) {
       assert.ok(card.includes(needle), `card mentions "${needle}"`);
     }
+  });
+
+  it('names the whole-block targets and the relative step when the recipe uses them, and leaves file places out of the command', () => {
+    const facts = {
+      params: 1234, corpus: buildPretrainCorpus(), corpusTokens: 98765, numBlocks: 700, rawLength: 70, inputLength: 64, targetLength: 14,
+      losses: [9, 5], trainSeconds: 120, cpuSeconds: 100, sessionSeconds: 150, resumedFrom: 0, threads: 1, cpus: 2, numSentinels: 100,
+    };
+    const plain = modelCard({ ...facts, config: DEFAULT_PRETRAIN, argv: [] });
+    assert.ok(!plain.includes('whole original block') && !plain.includes('relative step'));
+    const mixed = modelCard({ ...facts, config: { ...DEFAULT_PRETRAIN, reconstructFraction: 0.5, relativeStep: true }, argv: ['--reconstruct', '0.5'] });
+    for (const needle of ['For 50% of the blocks', 'whole original block', "Adafactor's relative step", 'npm run pretrain-default -- --reconstruct 0.5\n']) {
+      assert.ok(mixed.includes(needle), `card mentions "${needle}"`);
+    }
+    assert.deepEqual(recipeFlags(['--steps', '9', '--out', '/x', '--work=/y', '--lr', '1e-2']), ['--steps', '9', '--lr', '1e-2']);
   });
 });
 

@@ -59,7 +59,12 @@ T5 span corruption, with the span sampling of transformers' \`run_t5_mlm_flax.py
 ${f.rawLength} tokens becomes an encoder input of ${f.inputLength} tokens (noise spans replaced by
 sentinels) and a target of ${f.targetLength} tokens (the spans, each after its sentinel), both ending in \`</s>\`.
 Sentinels count down from the top of the vocabulary: \`<extra_id_0>\` = ${c.model.vocabSize - 1}, \`<extra_id_1>\` = ${c.model.vocabSize - 2}, …
-`;
+${c.reconstructFraction > 0 ? `
+For ${Math.round(c.reconstructFraction * 100)}% of the blocks (drawn per block, seeded) the target is instead the whole original block
+(${f.rawLength} tokens, then \`</s>\`): the T5 paper's variant of the objective that reconstructs the original text
+(§3.3, as MASS and BART do). The decoder can only lower that loss by reading the encoder, which
+span corruption alone did not make this small model do within the hour (see docs/pretraining.md).
+` : ''}`;
 }
 
 function trainingSection(f: CardFacts): string {
@@ -70,7 +75,7 @@ function trainingSection(f: CardFacts): string {
 
 - Seed ${c.seed}: initialisation (transformers' T5 scheme), block order and noise masks.
 - ${c.steps} updates of ${c.batchSize} sequences; AdamW (β 0.9/0.999, ε 1e-8, weight decay ${c.weightDecay} except norms),
-  peak learning rate ${c.learningRate}, linear warm-up over ${c.warmupSteps} updates then linear decay to 0,
+  ${c.relativeStep ? `each tensor's step scaled by its RMS (floored at 1e-3, Adafactor's relative step), ` : ''}peak learning rate ${c.learningRate}, linear warm-up over ${c.warmupSteps} updates then linear decay to 0,
   gradients clipped to global norm ${c.clipNorm}, dropout off (it is ${c.model.dropoutRate} in config.json for fine-tuning).
 - Loss (cross-entropy per target token): ${f.losses[0].toFixed(3)} at update 1, ${f.losses[f.losses.length - 1].toFixed(3)} at the last
   update, ${mean(last).toFixed(3)} averaged over the last ${last.length}.

@@ -1,7 +1,7 @@
 // `npm run pretrain-default`: pretrains the default model from the shipped corpus and writes
 // it, in Hugging Face layout with its model card and loss curve, to resources/default-model.
 //
-//   npm run pretrain-default -- [--steps N] [--batch B] [--lr LR] [--relative-step on|off] [--input-length L] [--reconstruct F] [--d-model D] [--layers N] [--d-ff F] [--threads T] [--out DIR] [--work DIR] [--calibrate N]
+//   npm run pretrain-default -- [--steps N] [--batch B] [--lr LR] [--relative-step on|off] [--input-length L] [--reconstruct F] [--d-model D] [--layers N] [--d-ff F] [--tied-head on|off] [--threads T] [--out DIR] [--work DIR] [--calibrate N]
 //
 // Interrupted? Run the same command again: it resumes from the last checkpoint in --work.
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -59,7 +59,7 @@ function parseOptions(argv: string[]): Options {
       steps: { type: 'string' }, threads: { type: 'string' }, out: { type: 'string' },
       work: { type: 'string' }, calibrate: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
       'relative-step': { type: 'string' }, 'input-length': { type: 'string' },
-      reconstruct: { type: 'string' }, 'd-model': { type: 'string' }, layers: { type: 'string' }, 'd-ff': { type: 'string' },
+      reconstruct: { type: 'string' }, 'd-model': { type: 'string' }, layers: { type: 'string' }, 'd-ff': { type: 'string' }, 'tied-head': { type: 'string' },
     },
   });
   const base = DEFAULT_PRETRAIN.model;
@@ -69,6 +69,7 @@ function parseOptions(argv: string[]): Options {
   const model = {
     ...base, dModel, dKv: dModel / base.numHeads, numLayers: layers, numDecoderLayers: layers,
     dFf: positive(values['d-ff'], '--d-ff', base.dFf),
+    tieWordEmbeddings: onOff(values['tied-head'], '--tied-head', base.tieWordEmbeddings),
   };
   const cfg = {
     ...DEFAULT_PRETRAIN,
@@ -89,6 +90,16 @@ function parseOptions(argv: string[]): Options {
     work: path.resolve(values.work ?? `${out}.work`),
     calibrate: values.calibrate === undefined ? 0 : positive(values.calibrate, '--calibrate', 0),
   };
+}
+
+/** The command-line flags that shape the weights (not where the files go), for the model card. */
+export function recipeFlags(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--out' || argv[i] === '--work') i += 1;
+    else if (!argv[i].startsWith('--out=') && !argv[i].startsWith('--work=')) out.push(argv[i]);
+  }
+  return out;
 }
 
 const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
@@ -153,7 +164,7 @@ export async function main(argv: string[]): Promise<number> {
       config: cfg, params: result.model.numParams(), corpus, corpusTokens: blocks.corpusTokens, numBlocks: blocks.numBlocks,
       rawLength: raw, inputLength: cfg.inputLength, targetLength: target, losses: result.losses, trainSeconds: result.seconds, cpuSeconds: result.cpuSeconds,
       sessionSeconds: (performance.now() - wall) / 1000, resumedFrom: result.resumedFrom, threads: opts.threads,
-      cpus: os.cpus().length, numSentinels: NUM_SENTINELS, argv,
+      cpus: os.cpus().length, numSentinels: NUM_SENTINELS, argv: recipeFlags(argv),
     };
     await writeOutput(opts, result, facts, tokenizerJson);
     log(`wrote ${opts.out} (final loss ${result.losses[result.losses.length - 1].toFixed(4)})`);
