@@ -174,6 +174,24 @@ test('builder: an empty experiment is refused, a real one is estimated before it
   assert.deepEqual(consoleErrors, []);
 });
 
+test('export dialog: a run that cannot merge offers only the adapter and says why', async () => {
+  await tab('Experiments');
+  await page.getByRole('button', { name: /t5-small study/ }).click();
+  await page.getByRole('button', { name: 'houlsby' }).first().click();
+  await page.getByRole('button', { name: 'Export…' }).click();
+  const dialog = page.getByRole('dialog', { name: /^Export run \d+$/ });
+  await dialog.waitFor();
+  assert.equal(await dialog.locator('input[name="export-kind"][value="merged"]').isDisabled(), true, 'houlsby changes the computation');
+  assert.equal(await dialog.locator('input[name="export-kind"][value="adapter"]').isChecked(), true);
+  await dialog.getByText('houlsby cannot be merged').waitFor();
+  await page.fill('input[name="export-out"]', '/exports/houlsby-adapter'); // not submitted: the seeded run has no weights
+  await dialog.scrollIntoViewIfNeeded();
+  await shot('export-dialog-light');
+  await dialog.getByRole('button', { name: 'Close' }).click();
+  await page.getByRole('button', { name: 'Export…' }).waitFor();
+  assert.deepEqual(consoleErrors, []);
+});
+
 test('methods page and run page with a diff', async () => {
   await tab('Methods');
   const rows = page.locator('[data-testid="capability-table"] tbody tr');
