@@ -3,8 +3,7 @@
 // "create a comparison → watch it run live → read the results", refuses bad input in the
 // form, saves a screenshot of each page to test-output/ and fails on any console error.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -14,69 +13,40 @@ import { initBackend } from '../src/main/engine/backend';
 import { makeHandlers } from '../src/main/handlers';
 import { Store } from '../src/main/store/store';
 import { forkLauncher } from '../src/main/worker/launch';
-import { apiShim, startBridge, type Bridge } from './ui/bridge';
-import { launchChromium, openAppPage } from './ui/browser';
+import { openAppSession, type AppSession } from './ui/app_session';
 import { makeTinyWorkspace, type TinyWorkspace } from './ui/tiny_workspace';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
-const RENDERER = path.join(ROOT, 'out', 'renderer');
-const SHOTS = path.join(ROOT, 'test-output');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'peft-ui-'));
 
 let ws: TinyWorkspace;
 let store: Store;
 let comparisons: ComparisonService;
-let bridge: Bridge;
-let chromium: Awaited<ReturnType<typeof launchChromium>>;
+let app: AppSession;
 let page: Page;
-const consoleErrors: string[] = [];
-
-/** Newest modification time under `folder`. */
-function newest(folder: string): number {
-  return Math.max(...readdirSync(folder, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile()).map((e) => statSync(path.join(e.parentPath, e.name)).mtimeMs));
-}
-
-/** `npm run build` unless out/renderer is newer than the renderer's sources. */
-function ensureRendererBuilt(): void {
-  const index = path.join(RENDERER, 'index.html');
-  const sources = Math.max(newest(path.join(ROOT, 'src/renderer')), newest(path.join(ROOT, 'src/shared')));
-  if (existsSync(index) && statSync(index).mtimeMs > sources) return;
-  const r = spawnSync('npx', ['electron-vite', 'build'], { cwd: ROOT, encoding: 'utf8' });
-  assert.equal(r.status, 0, `electron-vite build failed:\n${r.stdout}\n${r.stderr}`);
-}
 
 before(async () => {
-  ensureRendererBuilt();
-  mkdirSync(SHOTS, { recursive: true });
   await initBackend();
   ws = makeTinyWorkspace(dir);
   store = Store.open(path.join(dir, 'workbench.db'));
-  let emit: Bridge['emit'] = () => {};
-  comparisons = new ComparisonService({
-    store, launcher: forkLauncher(), artifactsRoot: path.join(dir, 'artifacts'), emit: (channel, payload) => emit(channel, payload),
+  app = await openAppSession((emit) => {
+    comparisons = new ComparisonService({ store, launcher: forkLauncher(), artifactsRoot: path.join(dir, 'artifacts'), emit });
+    return makeHandlers({ store, comparisons, dbPath: store.path });
   });
-  const handlers = makeHandlers({ store, comparisons, dbPath: store.path });
-  bridge = await startBridge(RENDERER, () => handlers);
-  emit = bridge.emit;
-  chromium = await launchChromium();
-  page = await openAppPage(chromium, apiShim(), consoleErrors);
+  page = app.page;
 });
 
 after(async () => {
-  await chromium?.close();
-  await comparisons?.whenIdle();
-  await bridge?.close();
+  await app?.close(() => comparisons.whenIdle());
   store?.close();
 });
 
-const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+const shot = (name: string) => app.shot(name);
 /** The page scrolls inside main.content, not the window. */
 const scrollContent = (top: number) => page.locator('main.content').evaluate((e, y) => e.scrollTo(0, y), top);
 const fieldError = (field: string) => page.locator(`[data-field="${field}"]`);
 
 test('create a comparison, watch it live, read the results', async () => {
-  await page.goto(bridge.url);
+  await page.goto(app.bridge.url);
   await page.getByText('No experiments yet').waitFor();
   await shot('1-experiments-empty');
 
@@ -148,12 +118,12 @@ test('create a comparison, watch it live, read the results', async () => {
 
   const runs = store.listRuns();
   assert.deepEqual(runs.map((r) => [r.method, r.status]), [['full', 'done'], ['lora_qv', 'done']]);
-  assert.deepEqual(bridge.refused, []);
-  assert.deepEqual(consoleErrors, []);
+  assert.deepEqual(app.bridge.refused, []);
+  assert.deepEqual(app.errors, []);
 });
 
 test('a page from another origin is refused by the sender check', async () => {
-  const res = await fetch(`${bridge.url}/ipc/experiments:list`, { method: 'POST', headers: { origin: 'http://evil.example' } });
+  const res = await fetch(`${app.bridge.url}/ipc/experiments:list`, { method: 'POST', headers: { origin: 'http://evil.example' } });
   assert.equal(res.status, 403);
-  assert.equal(bridge.refused.length, 1);
+  assert.equal(app.bridge.refused.length, 1);
 });

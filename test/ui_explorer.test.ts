@@ -9,48 +9,35 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { initBackend } from '../src/main/engine/backend';
-import { makeHandlers, type HandlerDeps } from '../src/main/handlers';
 import { Store } from '../src/main/store/store';
-import { apiShim, startBridge, type Bridge } from './ui/bridge';
-import { launchChromium, openAppPage } from './ui/browser';
-import { ensureRendererBuilt } from './ui/build';
+import { openAppSession, storeHandlers, type AppSession } from './ui/app_session';
 import { seedStore } from './ui/seed_store';
 import { makeTinyWorkspace, type TinyWorkspace } from './ui/tiny_workspace';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
-const SHOTS = path.join(ROOT, 'test-output');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'peft-ui-explorer-'));
 const exports = path.join(dir, 'exports');
 
 let ws: TinyWorkspace;
 let store: Store;
-let bridge: Bridge;
-let chromium: Awaited<ReturnType<typeof launchChromium>>;
+let app: AppSession;
 let page: Page;
-const consoleErrors: string[] = [];
 
 before(async () => {
-  const renderer = ensureRendererBuilt(ROOT);
-  mkdirSync(SHOTS, { recursive: true });
   mkdirSync(exports);
   await initBackend();
   ws = makeTinyWorkspace(dir);
   store = Store.open(path.join(dir, 'workbench.db'));
   seedStore(store);
-  const comparisons = { busy: false, start: () => { throw new Error('comparison:start: not in this test'); }, resume: () => { throw new Error('runs:resume: not in this test'); } };
-  const handlers = makeHandlers({ store, comparisons, dbPath: store.path } as HandlerDeps);
-  bridge = await startBridge(renderer, () => handlers);
-  chromium = await launchChromium();
-  page = await openAppPage(chromium, apiShim(), consoleErrors);
+  app = await openAppSession(() => storeHandlers(store));
+  page = app.page;
 });
 
 after(async () => {
-  await chromium?.close();
-  await bridge?.close();
+  await app?.close();
   store?.close();
 });
 
-const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+const shot = (name: string) => app.shot(name);
 const tab = (name: string) => page.locator('nav').getByRole('button', { name, exact: true }).click();
 const table = () => page.locator('[data-testid="explore-table"]');
 const bodyRows = () => table().locator('tbody tr:not(.group)');
@@ -66,7 +53,7 @@ async function exportAs(label: string, folder: string): Promise<string> {
 }
 
 test('explorer: sort, group, filter, overlay and export', async () => {
-  await page.goto(bridge.url);
+  await page.goto(app.bridge.url);
   await tab('Explorer');
   await table().waitFor();
   assert.equal(await bodyRows().count(), 18, 'one row per experiment, model, task and method');
@@ -141,7 +128,7 @@ test('explorer: sort, group, filter, overlay and export', async () => {
   assert.match(message, process.getuid?.() === 0 ? /does not exist; choose an existing folder/ : /cannot write table5\.csv into .*\(EACCES\); choose a folder you can write to/);
   assert.equal(await status().getAttribute('role'), 'alert');
   await shot('explorer-export-refused-light');
-  assert.deepEqual(consoleErrors, []);
+  assert.deepEqual(app.errors, []);
 });
 
 test('builder: an empty experiment is refused, a real one is estimated before it starts', async () => {
@@ -171,7 +158,25 @@ test('builder: an empty experiment is refused, a real one is estimated before it
   assert.equal(await panel.locator('tbody tr:not(.model)').count(), 2);
   await panel.scrollIntoViewIfNeeded();
   await shot('builder-estimate-light');
-  assert.deepEqual(consoleErrors, []);
+  assert.deepEqual(app.errors, []);
+});
+
+test('export dialog: a run that cannot merge offers only the adapter and says why', async () => {
+  await tab('Experiments');
+  await page.getByRole('button', { name: /t5-small study/ }).click();
+  await page.getByRole('button', { name: 'houlsby' }).first().click();
+  await page.getByRole('button', { name: 'Export…' }).click();
+  const dialog = page.getByRole('dialog', { name: /^Export run \d+$/ });
+  await dialog.waitFor();
+  assert.equal(await dialog.locator('input[name="export-kind"][value="merged"]').isDisabled(), true, 'houlsby changes the computation');
+  assert.equal(await dialog.locator('input[name="export-kind"][value="adapter"]').isChecked(), true);
+  await dialog.getByText('houlsby cannot be merged').waitFor();
+  await page.fill('input[name="export-out"]', '/exports/houlsby-adapter'); // not submitted: the seeded run has no weights
+  await dialog.scrollIntoViewIfNeeded();
+  await shot('export-dialog-light');
+  await dialog.getByRole('button', { name: 'Close' }).click();
+  await page.getByRole('button', { name: 'Export…' }).waitFor();
+  assert.deepEqual(app.errors, []);
 });
 
 test('methods page and run page with a diff', async () => {
@@ -196,7 +201,7 @@ test('methods page and run page with a diff', async () => {
   assert.ok((await diff.allInnerTexts()).some((t) => /spec\.method\s+lora_qv\s+full/.test(t)));
   await page.getByTestId('run-diff').scrollIntoViewIfNeeded();
   await shot('run-diff-light');
-  assert.deepEqual(consoleErrors, []);
+  assert.deepEqual(app.errors, []);
 });
 
 test('every page in the dark theme', async () => {
@@ -221,5 +226,5 @@ test('every page in the dark theme', async () => {
     await page.waitForTimeout(150);
     await shot(`${name}-light`);
   }
-  assert.deepEqual(consoleErrors, []);
+  assert.deepEqual(app.errors, []);
 });

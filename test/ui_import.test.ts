@@ -5,7 +5,7 @@
 // page says where it came from; in an experiment of two models the dialog asks which one the adapter
 // was trained on. Screenshots at 1280×800 go to test-output/.
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -14,27 +14,20 @@ import { parseComparison } from '../src/main/comparison/config';
 import { initBackend } from '../src/main/engine/backend';
 import { modelShape } from '../src/main/engine/models/families';
 import { readModelConfig } from '../src/main/engine/models/load';
-import { makeHandlers, type HandlerDeps } from '../src/main/handlers';
 import { Store } from '../src/main/store/store';
 import type { RunResult, RunSpec } from '../src/shared/types';
 import { writePeftLora } from './peft_fixture';
-import { apiShim, startBridge, type Bridge } from './ui/bridge';
-import { launchChromium, openAppPage } from './ui/browser';
-import { ensureRendererBuilt } from './ui/build';
+import { openAppSession, storeHandlers, type AppSession } from './ui/app_session';
 import { SEED_ENV } from './ui/seed_store';
 import { makeTinyWorkspace, type TinyWorkspace } from './ui/tiny_workspace';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
-const SHOTS = path.join(ROOT, 'test-output');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'peft-ui-import-'));
 
 let ws: TinyWorkspace;
 let store: Store;
-let bridge: Bridge;
-let chromium: Awaited<ReturnType<typeof launchChromium>>;
+let app: AppSession;
 let page: Page;
 let adapter: string;
-const consoleErrors: string[] = [];
 
 /** A finished comparison on tiny models: full and lora_qv on the task, with stored figures (test data, not measurements). */
 function seedTinyComparison(name = 'tiny study', models = [ws.modelDir]): void {
@@ -60,28 +53,22 @@ function seedTinyComparison(name = 'tiny study', models = [ws.modelDir]): void {
 }
 
 before(async () => {
-  const renderer = ensureRendererBuilt(ROOT);
-  mkdirSync(SHOTS, { recursive: true });
   await initBackend();
   ws = makeTinyWorkspace(dir);
   store = Store.open(path.join(dir, 'workbench.db'));
   seedTinyComparison();
   const sites = modelShape(readModelConfig(ws.modelDir)).linears.filter((s) => s.role === 'query' || s.role === 'value');
   adapter = writePeftLora(path.join(dir, 'colours-lora'), { r: 4, alpha: 16, sites, targets: ['q', 'v'], baseModel: 'google-t5/t5-small' }).dir;
-  const comparisons = { busy: false, start: () => { throw new Error('comparison:start: not in this test'); }, resume: () => { throw new Error('runs:resume: not in this test'); } };
-  const handlers = makeHandlers({ store, comparisons, dbPath: store.path } as HandlerDeps);
-  bridge = await startBridge(renderer, () => handlers);
-  chromium = await launchChromium();
-  page = await openAppPage(chromium, apiShim(), consoleErrors);
+  app = await openAppSession(() => storeHandlers(store));
+  page = app.page;
 });
 
 after(async () => {
-  await chromium?.close();
-  await bridge?.close();
+  await app?.close();
   store?.close();
 });
 
-const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+const shot = (name: string) => app.shot(name);
 const tab = (name: string) => page.locator('nav').getByRole('button', { name, exact: true }).click();
 const table = () => page.locator('[data-testid="explore-table"]');
 const dialog = () => page.getByRole('dialog', { name: 'Import adapter' });
@@ -91,7 +78,7 @@ const noNaN = async () => {
 };
 
 test('Import adapter: a peft folder is scored and shown beside the trained runs, marked imported', async () => {
-  await page.goto(bridge.url);
+  await page.goto(app.bridge.url);
   await tab('Explorer');
   await table().waitFor();
   assert.equal(await table().locator('tbody tr:not(.group)').count(), 2);
@@ -144,7 +131,7 @@ test('Import adapter: a peft folder is scored and shown beside the trained runs,
   await page.fill('input[name="maxPeakMb"]', '100');
   await page.waitForFunction(`document.querySelectorAll('[data-testid="explore-table"] tbody tr.imported').length === 0`);
   await page.fill('input[name="maxPeakMb"]', '');
-  assert.deepEqual(consoleErrors, []);
+  assert.deepEqual(app.errors, []);
 });
 
 test('the imported run on its experiment\'s pages: tagged, its source named, training not measured', async () => {
@@ -167,7 +154,7 @@ test('the imported run on its experiment\'s pages: tagged, its source named, tra
   await table().waitFor();
   await shot('import-explorer-dark');
   await page.getByRole('button', { name: 'Switch to the light theme' }).click();
-  assert.deepEqual(consoleErrors, []);
+  assert.deepEqual(app.errors, []);
 });
 
 test('an experiment of two models: the dialog asks which one the adapter was trained on, and the run is on it', async () => {
@@ -199,5 +186,5 @@ test('an experiment of two models: the dialog asks which one the adapter was tra
   assert.ok(rows.some((r) => /tiny-copy/.test(r) && /imported · colours-lora/.test(r)), rows.join('\n'));
   await dialog().getByRole('button', { name: 'Close' }).click();
   await noNaN();
-  assert.deepEqual(consoleErrors, []);
+  assert.deepEqual(app.errors, []);
 });

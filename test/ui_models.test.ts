@@ -17,14 +17,10 @@ import { T5Model } from '../src/main/engine/models/t5';
 import { makeHandlers } from '../src/main/handlers';
 import { Store } from '../src/main/store/store';
 import { TINY_T5_GATED } from './helpers';
-import { apiShim, startBridge, type Bridge } from './ui/bridge';
-import { launchChromium, openAppPage } from './ui/browser';
-import { ensureRendererBuilt } from './ui/build';
+import { openAppSession, type AppSession } from './ui/app_session';
 import { FakeWorkers } from './ui/fake_workers';
 import { makeTinyWorkspace, type TinyWorkspace } from './ui/tiny_workspace';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
-const SHOTS = path.join(ROOT, 'test-output');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'peft-ui-models-'));
 const hub = path.join(dir, 'hub');
 
@@ -32,10 +28,8 @@ let ws: TinyWorkspace;
 let store: Store;
 let workers: FakeWorkers;
 let comparisons: ComparisonService;
-let bridge: Bridge;
-let chromium: Awaited<ReturnType<typeof launchChromium>>;
+let app: AppSession;
 let page: Page;
-const consoleErrors: string[] = [];
 const savedHubCache = process.env.HF_HUB_CACHE;
 
 /** A second tiny model as a snapshot of a Hugging Face cache (models--acme--tiny-gated, refs/main). */
@@ -51,37 +45,33 @@ function cacheModel(): void {
 }
 
 before(async () => {
-  const renderer = ensureRendererBuilt(ROOT);
-  mkdirSync(SHOTS, { recursive: true });
   await initBackend();
   ws = makeTinyWorkspace(dir);
   cacheModel();
   process.env.HF_HUB_CACHE = hub;
   store = Store.open(path.join(dir, 'workbench.db'));
   workers = new FakeWorkers();
-  let emit: Bridge['emit'] = () => {};
-  comparisons = new ComparisonService({ store, launcher: workers.launcher, artifactsRoot: path.join(dir, 'artifacts'), emit: (c, p) => emit(c, p) });
-  const handlers = makeHandlers({ store, comparisons, dbPath: store.path });
-  bridge = await startBridge(renderer, () => handlers);
-  emit = bridge.emit;
-  chromium = await launchChromium();
-  page = await openAppPage(chromium, apiShim(), consoleErrors);
+  app = await openAppSession((emit) => {
+    comparisons = new ComparisonService({ store, launcher: workers.launcher, artifactsRoot: path.join(dir, 'artifacts'), emit });
+    return makeHandlers({ store, comparisons, dbPath: store.path });
+  });
+  page = app.page;
 });
 
 after(async () => {
-  await chromium?.close();
-  for (let i = 0; i < 20 && comparisons?.busy; i++) {
-    workers.endAll();
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  await comparisons?.whenIdle();
-  await bridge?.close();
+  await app?.close(async () => {
+    for (let i = 0; i < 20 && comparisons.busy; i++) {
+      workers.endAll();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await comparisons.whenIdle();
+  });
   store?.close();
   if (savedHubCache === undefined) delete process.env.HF_HUB_CACHE;
   else process.env.HF_HUB_CACHE = savedHubCache;
 });
 
-const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+const shot = (name: string) => app.shot(name);
 const picker = () => page.getByTestId('model-picker');
 const estimate = () => page.getByTestId('plan-estimate');
 const pickerNames = () => picker().locator('tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-model')));
@@ -95,7 +85,7 @@ async function until(what: string, check: () => Promise<boolean>): Promise<void>
 }
 
 test('model picker: built-ins and the Hugging Face cache listed, a folder refused or added, several models make the matrix and its estimate', async () => {
-  await page.goto(bridge.url);
+  await page.goto(app.bridge.url);
   await page.getByRole('button', { name: 'New comparison' }).click();
   await picker().locator('tr[data-model="acme/tiny-gated"]').waitFor();
   assert.deepEqual(await pickerNames(), ['default', 'default-untrained', 'acme/tiny-gated']);
@@ -158,7 +148,7 @@ test('model picker: built-ins and the Hugging Face cache listed, a folder refuse
   await theme('light');
   await page.uncheck('input[name="model-default"]');
   await estimate().getByTestId('estimate-total').getByText('8 runs on 2 models').waitFor();
-  assert.deepEqual(consoleErrors, []);
+  assert.deepEqual(app.errors, []);
 });
 
 test('live: loss curves of runs in flight and just finished overlaid, marked, kept until cleared, charts updated in place', async () => {
@@ -215,5 +205,5 @@ test('live: loss curves of runs in flight and just finished overlaid, marked, ke
   const runs = store.listRuns();
   assert.deepEqual([...new Set(runs.map((r) => r.model))], ['model', 'acme/tiny-gated']);
   assert.ok(runs.every((r) => r.status === 'done'));
-  assert.deepEqual(consoleErrors, []);
+  assert.deepEqual(app.errors, []);
 });

@@ -2,7 +2,7 @@
 // stand-in workers: reorder by button and by keyboard, device assignment, pause, resume and
 // cancel (waiting and running), with screenshots at 1280×800 in test-output/.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -14,54 +14,44 @@ import { makeHandlers } from '../src/main/handlers';
 import { CANCELLED } from '../src/main/queue/launch_control';
 import { ComparisonQueue } from '../src/main/queue/queue';
 import { Store } from '../src/main/store/store';
-import { apiShim, startBridge, type Bridge } from './ui/bridge';
-import { launchChromium, openAppPage } from './ui/browser';
-import { ensureRendererBuilt } from './ui/build';
+import { openAppSession, type AppSession } from './ui/app_session';
 import { FakeWorkers } from './ui/fake_workers';
 import { makeTinyWorkspace, type TinyWorkspace } from './ui/tiny_workspace';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
-const SHOTS = path.join(ROOT, 'test-output');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'peft-ui-queue-'));
 
 let ws: TinyWorkspace;
 let store: Store;
 let workers: FakeWorkers;
 let queue: ComparisonQueue;
-let bridge: Bridge;
-let chromium: Awaited<ReturnType<typeof launchChromium>>;
+let app: AppSession;
 let page: Page;
-const consoleErrors: string[] = [];
 
 before(async () => {
-  const renderer = ensureRendererBuilt(ROOT);
-  mkdirSync(SHOTS, { recursive: true });
   await initBackend();
   ws = makeTinyWorkspace(dir);
   store = Store.open(path.join(dir, 'workbench.db'));
   workers = new FakeWorkers();
-  let emit: Bridge['emit'] = () => {};
-  const comparisons = new ComparisonService({ store, launcher: workers.launcher, artifactsRoot: path.join(dir, 'artifacts'), emit: (c, p) => emit(c, p) });
-  // Two GPUs as nvidia-smi would list them, and the CPU.
-  const devices = [{ id: 0, label: 'GPU 0 · test' }, { id: 1, label: 'GPU 1 · test' }, { id: 'cpu' as const, label: 'CPU' }];
-  queue = new ComparisonQueue({ store, runner: comparisons, emit: (c, p) => emit(c, p), devices });
-  queue.open();
-  const handlers = makeHandlers({ store, comparisons, dbPath: store.path, queue });
-  bridge = await startBridge(renderer, () => handlers);
-  emit = bridge.emit;
-  chromium = await launchChromium();
-  page = await openAppPage(chromium, apiShim(), consoleErrors);
+  app = await openAppSession((emit) => {
+    const comparisons = new ComparisonService({ store, launcher: workers.launcher, artifactsRoot: path.join(dir, 'artifacts'), emit });
+    // Two GPUs as nvidia-smi would list them, and the CPU.
+    const devices = [{ id: 0, label: 'GPU 0 · test' }, { id: 1, label: 'GPU 1 · test' }, { id: 'cpu' as const, label: 'CPU' }];
+    queue = new ComparisonQueue({ store, runner: comparisons, emit, devices });
+    queue.open();
+    return makeHandlers({ store, comparisons, dbPath: store.path, queue });
+  });
+  page = app.page;
 });
 
 after(async () => {
-  await chromium?.close();
-  workers?.endAll();
-  await queue?.whenIdle();
-  await bridge?.close();
+  await app?.close(async () => {
+    workers.endAll();
+    await queue.whenIdle();
+  });
   store?.close();
 });
 
-const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+const shot = (name: string) => app.shot(name);
 const request = (name: string): ComparisonRequest => ({
   name, models: [ws.modelDir], tasks: [{ name: 'colours', folder: ws.taskDir }], methods: [{ id: 'full', options: {} }],
   learningRates: [1e-2], seeds: [0], budget: { steps: 4, micro_batch: 4, effective_batch: 8 },
@@ -74,7 +64,7 @@ async function waitOrder(expected: string[]): Promise<void> {
 }
 
 test('queue: reorder, device, pause, resume and cancel from the page', async () => {
-  await page.goto(bridge.url);
+  await page.goto(app.bridge.url);
   await page.getByRole('button', { name: 'Queue', exact: true }).click();
   await page.getByTestId('queue-empty').waitFor();
   await page.getByRole('button', { name: 'Pause queue' }).click();
@@ -116,6 +106,6 @@ test('queue: reorder, device, pause, resume and cancel from the page', async () 
   workers.endAll();
   await page.locator('tr[data-status="done"]', { hasText: 'beta' }).waitFor();
   await shot('queue-3-finished');
-  assert.deepEqual(bridge.refused, []);
-  assert.deepEqual(consoleErrors, []);
+  assert.deepEqual(app.bridge.refused, []);
+  assert.deepEqual(app.errors, []);
 });
