@@ -86,6 +86,8 @@ test('create a comparison, watch it live, read the results', async () => {
   await page.fill('input[name="seeds"]', '0');
   const budget = { steps: 24, micro_batch: 4, effective_batch: 8, max_input_tokens: 16, max_target_tokens: 4, eval_every: 12, eval_examples: 8, test_examples: 8 };
   for (const [key, value] of Object.entries(budget)) await page.fill(`input[name="budget.${key}"]`, String(value));
+  assert.equal(await page.inputValue('select[name="scoring"]'), 'generate', "the study's scoring unless changed");
+  await page.selectOption('select[name="scoring"]', 'rank');
   await page.getByRole('button', { name: 'Start comparison' }).click();
   await fieldError('methods.lora_qv.r').getByText('lora_qv.r must be a positive integer').waitFor();
   assert.equal(store.listExperiments().length, 0, 'a refused comparison stores nothing');
@@ -118,6 +120,7 @@ test('create a comparison, watch it live, read the results', async () => {
 
   const runs = store.listRuns();
   assert.deepEqual(runs.map((r) => [r.method, r.status]), [['full', 'done'], ['lora_qv', 'done']]);
+  assert.deepEqual(runs.map((r) => r.spec.scoring), ['rank', 'rank'], "the form's scoring reaches every run");
   assert.deepEqual(app.bridge.refused, []);
   assert.deepEqual(app.errors, []);
 });
