@@ -17,7 +17,7 @@ import { buildPretrainCorpus, corpusParagraphs, sotuAllowed } from '../src/main/
 import { DEFAULT_PRETRAIN } from '../src/main/engine/pretrain/default_recipe';
 import { lossCurvePng } from '../src/main/engine/pretrain/loss_plot';
 import { modelCard } from '../src/main/engine/pretrain/model_card';
-import { recipeFlags } from '../src/main/engine/pretrain/pretrain_default';
+import { main as pretrainMain, recipeFlags } from '../src/main/engine/pretrain/pretrain_default';
 import { PNG_SIGNATURE } from '../src/main/engine/pretrain/png';
 import { pretrain, type PretrainConfig } from '../src/main/engine/pretrain/pretrain_loop';
 import { blockIndices, tokenBlocks } from '../src/main/engine/pretrain/pretrain_data';
@@ -193,6 +193,18 @@ describe('batches and model card', () => {
       assert.ok(mixed.includes(needle), `card mentions "${needle}"`);
     }
     assert.deepEqual(recipeFlags(['--steps', '9', '--out', '/x', '--work=/y', '--lr', '1e-2']), ['--steps', '9', '--lr', '1e-2']);
+  });
+
+  it('refuses bad recipe flags by name before any work', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--reconstruct', '1.5'], /--reconstruct must be a fraction in \[0, 1\], got "1.5"/],
+      [['--noise-density', '0'], /--noise-density must be in \(0, 1\), got 0/],
+      [['--mean-span', '0.5'], /--mean-span must be a number ≥ 1, got "0.5"/],
+      [['--d-model', '130'], /--d-model must be a multiple of the 4 heads, got 130/],
+      [['--tied-head', 'maybe'], /--tied-head must be on or off, got "maybe"/],
+      [['--layers', '0'], /--layers must be a positive integer, got "0"/],
+    ];
+    for (const [argv, message] of cases) await assert.rejects(pretrainMain(argv), message);
   });
 });
 

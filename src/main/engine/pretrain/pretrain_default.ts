@@ -1,7 +1,7 @@
 // `npm run pretrain-default`: pretrains the default model from the shipped corpus and writes
 // it, in Hugging Face layout with its model card and loss curve, to resources/default-model.
 //
-//   npm run pretrain-default -- [--steps N] [--batch B] [--lr LR] [--relative-step on|off] [--input-length L] [--reconstruct F] [--d-model D] [--layers N] [--d-ff F] [--tied-head on|off] [--threads T] [--out DIR] [--work DIR] [--calibrate N]
+//   npm run pretrain-default -- [--steps N] [--batch B] [--lr LR] [--relative-step on|off] [--input-length L] [--reconstruct F] [--d-model D] [--layers N] [--d-ff F] [--tied-head on|off] [--mean-span S] [--noise-density P] [--threads T] [--out DIR] [--work DIR] [--calibrate N]
 //
 // Interrupted? Run the same command again: it resumes from the last checkpoint in --work.
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,6 +39,13 @@ function learningRate(value: string | undefined): number {
   return lr;
 }
 
+function positiveNumber(value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!(n >= 1)) throw new Error(`${flag} must be a number ≥ 1, got "${value}"`);
+  return n;
+}
+
 function fraction(value: string | undefined, flag: string, fallback: number): number {
   if (value === undefined) return fallback;
   const f = Number(value);
@@ -60,6 +67,7 @@ function parseOptions(argv: string[]): Options {
       work: { type: 'string' }, calibrate: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
       'relative-step': { type: 'string' }, 'input-length': { type: 'string' },
       reconstruct: { type: 'string' }, 'd-model': { type: 'string' }, layers: { type: 'string' }, 'd-ff': { type: 'string' }, 'tied-head': { type: 'string' },
+      'mean-span': { type: 'string' }, 'noise-density': { type: 'string' },
     },
   });
   const base = DEFAULT_PRETRAIN.model;
@@ -80,7 +88,12 @@ function parseOptions(argv: string[]): Options {
     relativeStep: onOff(values['relative-step'], '--relative-step', DEFAULT_PRETRAIN.relativeStep),
     inputLength: positive(values['input-length'], '--input-length', DEFAULT_PRETRAIN.inputLength),
     reconstructFraction: fraction(values.reconstruct, '--reconstruct', DEFAULT_PRETRAIN.reconstructFraction),
+    noise: {
+      noiseDensity: fraction(values['noise-density'], '--noise-density', DEFAULT_PRETRAIN.noise.noiseDensity),
+      meanNoiseSpanLength: positiveNumber(values['mean-span'], '--mean-span', DEFAULT_PRETRAIN.noise.meanNoiseSpanLength),
+    },
   };
+  if (!(cfg.noise.noiseDensity > 0 && cfg.noise.noiseDensity < 1)) throw new Error(`--noise-density must be in (0, 1), got ${cfg.noise.noiseDensity}`);
   if (cfg.inputLength < 16) throw new Error(`--input-length must be at least 16 tokens, got ${cfg.inputLength}`);
   const out = path.resolve(values.out ?? DEFAULT_OUT);
   return {
