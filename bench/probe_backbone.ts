@@ -9,6 +9,12 @@
 //
 //   node --import tsx bench/probe_backbone.ts resources/default-model [more model folders]
 //   node --import tsx bench/probe_backbone.ts DIR --task sotu_era --method lora_qv --lr 1e-2 --steps 30 --examples 200
+//   node --import tsx bench/probe_backbone.ts DIR --swap-from OTHER --swap decoder.   (DIR with OTHER's decoder)
+//   node --import tsx bench/probe_backbone.ts DIR --center-embedding                 (the mean embedding row removed)
+//
+// It also prints how the shared embedding is spread: the length of its mean row against the
+// rows' RMS length, and the mean cosine between rows of vocabulary pieces the pretraining corpus
+// never uses and between rows of pieces it uses at least 200 times (0 for random weights).
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import type { ClassificationScoring } from '../src/shared/types';
@@ -35,6 +41,9 @@ const { values, positionals } = parseArgs({
     lr: { type: 'string', default: '1e-3' },
     steps: { type: 'string', default: '30' },
     examples: { type: 'string', default: '200' },
+    'swap-from': { type: 'string' },
+    swap: { type: 'string', default: '' },
+    'center-embedding': { type: 'boolean', default: false },
   },
 });
 const SETTINGS = { microBatch: 16, maxInputTokens: 64, maxTargetTokens: 8 };
@@ -79,6 +88,47 @@ function encoderUse(model: Seq2SeqModel, tok: TextTokenizer, config: ModelConfig
   return { own: loss(own), other: loss(other) };
 }
 
+/** Replaces `model`'s tensors whose names start with one of `prefixes` by those of the model in `from`. */
+function swapIn(model: Seq2SeqModel, from: string, prefixes: string[]): number {
+  const other = loadModel(from).model;
+  try {
+    let n = 0;
+    for (const [name, v] of model.params) {
+      if (!prefixes.some((p) => name.startsWith(p))) continue;
+      const src = other.params.get(name);
+      if (!src || src.shape.join() !== v.shape.join()) throw new Error(`${from} has no tensor ${name} of shape [${v.shape}]`);
+      v.assign(src);
+      n += 1;
+    }
+    if (n === 0) throw new Error(`no tensor of the model starts with ${prefixes.join(' or ')}`);
+    return n;
+  } finally {
+    other.dispose();
+  }
+}
+
+/** Mean pairwise cosine of the rows `ids` of `e` (V, D). */
+function meanPairCosine(e: tf.Tensor2D, ids: number[]): number {
+  if (ids.length < 2) return NaN;
+  return tf.tidy(() => {
+    const rows = tf.gather(e, tf.tensor1d(ids, 'int32')); // (n, D)
+    const unit = tf.div(rows, tf.norm(rows, 2, -1, true));
+    const sum = tf.sum(tf.matMul(unit, unit, false, true)).dataSync()[0];
+    return (sum - ids.length) / (ids.length * (ids.length - 1));
+  });
+}
+
+/** The embedding's mean-row ratio and the pair cosines of unused and of frequent pieces (400 of each at most). */
+function embeddingSpread(model: Seq2SeqModel, tok: TextTokenizer, config: ModelConfig) {
+  const counts = new Array<number>(config.vocabSize).fill(0);
+  for (const text of corpusParagraphs(buildPretrainCorpus())) for (const id of tok.encode(text)) counts[id] += 1;
+  const sentinels = config.vocabSize - 100;
+  const pick = (keep: (c: number) => boolean) => counts.map((c, id) => (id > 2 && id < sentinels && keep(c) ? id : -1)).filter((id) => id >= 0).slice(0, 400);
+  const e = model.params.get('shared.weight') as unknown as tf.Tensor2D;
+  const meanRatio = tf.tidy(() => tf.div(tf.norm(tf.mean(e, 0)), tf.sqrt(tf.mean(tf.sum(tf.square(e), 1)))).dataSync()[0]);
+  return { meanRatio, unused: meanPairCosine(e, pick((c) => c === 0)), frequent: meanPairCosine(e, pick((c) => c >= 200)) };
+}
+
 /** Validation accuracy by generation and by rank, through the scoring path every run uses. */
 function scores(model: Seq2SeqModel, tok: TextTokenizer, config: ModelConfig, task: TaskData, val: Example[]) {
   const score = (scoring: ClassificationScoring) => {
@@ -93,6 +143,14 @@ async function probe(dir: string): Promise<void> {
   if (!task.labels) throw new Error(`--task ${values.task} is not a classification task; the probe scores labels`);
   const { model, tokenizer, config } = loadModel(dir);
   if (config.modelType !== 't5') throw new Error(`${dir} is a ${config.modelType}; the probe reads a T5 encoder`);
+  if (values['swap-from']) {
+    const n = swapIn(model, values['swap-from'], values.swap!.split(',').filter(Boolean));
+    console.log(`${dir}: ${n} tensors (${values.swap}) taken from ${values['swap-from']}`);
+  }
+  if (values['center-embedding']) {
+    const e = model.params.get('shared.weight')!;
+    e.assign(tf.tidy(() => tf.sub(e, tf.mean(e, 0, true))));
+  }
   const method = getMethod(values.method!);
   const attached = method.attach(model, method.validate({}, config), 0);
   try {
@@ -101,6 +159,7 @@ async function probe(dir: string): Promise<void> {
     const majority = Math.max(...task.labels.map((l) => val.filter((v) => v.target === l).length)) / val.length;
     const cosine = tokenCosine(model, valSet.slice(0, 32).map((e) => e.input));
     const use = encoderUse(model, tokenizer, config);
+    const spread = embeddingSpread(model, tokenizer, config);
     const before = scores(model, tokenizer, config, task, val);
     const trainSet = splitEncoder(tokenizer, config, task, SETTINGS).encode(task.train);
     const cfg = { steps: Number(values.steps), microBatch: 16, effectiveBatch: 32, learningRate: Number(values.lr), warmupRatio: 0.06, weightDecay: 0, seed: 0 };
@@ -108,6 +167,7 @@ async function probe(dir: string): Promise<void> {
     const after = scores(model, tokenizer, config, task, val);
     const pct = (x: number) => (100 * x).toFixed(1);
     console.log(`${dir}: encoder token cosine ${cosine.toFixed(3)}; ${values.task} validation (${val.length}) majority ${pct(majority)}%`);
+    console.log(`  embedding: mean row ${spread.meanRatio.toFixed(3)} of the rows' RMS length; row cosine ${spread.unused.toFixed(3)} among pieces the corpus never uses, ${spread.frequent.toFixed(3)} among pieces used ≥ 200 times`);
     console.log(`  span-corruption loss with its own input ${use.own.toFixed(3)}, with another example's ${use.other.toFixed(3)}`);
     console.log(`  before: generate ${pct(before.generate)}%, rank ${pct(before.rank)}%`);
     console.log(`  after ${cfg.steps} updates of ${values.method} at lr ${cfg.learningRate} (final loss ${outcome.finalLoss.toFixed(3)}): generate ${pct(after.generate)}%, rank ${pct(after.rank)}%`);
