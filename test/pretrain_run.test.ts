@@ -186,7 +186,7 @@ describe('batches and model card', () => {
       params: 1234, corpus: buildPretrainCorpus(), corpusTokens: 98765, numBlocks: 700, rawLength: 70, inputLength: 64, targetLength: 14,
       losses: [9, 5], trainSeconds: 120, cpuSeconds: 100, sessionSeconds: 150, resumedFrom: 0, threads: 1, cpus: 2, numSentinels: 100,
     };
-    const plain = modelCard({ ...facts, config: DEFAULT_PRETRAIN, argv: [] });
+    const plain = modelCard({ ...facts, config: { ...DEFAULT_PRETRAIN, reconstructFraction: 0, relativeStep: false }, argv: [] });
     assert.ok(!plain.includes('whole original block') && !plain.includes('relative step'));
     const mixed = modelCard({ ...facts, config: { ...DEFAULT_PRETRAIN, reconstructFraction: 0.5, relativeStep: true }, argv: ['--reconstruct', '0.5'] });
     for (const needle of ['For 50% of the blocks', 'whole original block', "Adafactor's relative step", 'npm run pretrain-default -- --reconstruct 0.5\n']) {
