@@ -29,6 +29,7 @@ import { Dropout } from '../src/main/engine/models/t5_layers';
 import type { ModelConfig, Seq2SeqModel, TextTokenizer } from '../src/main/engine/models/types';
 import { getMethod } from '../src/main/engine/peft/registry';
 import { buildPretrainCorpus, corpusParagraphs } from '../src/main/engine/pretrain/corpus';
+import { NUM_SENTINELS } from '../src/main/engine/pretrain/default_recipe';
 import { pretrainBatch, tokenBlocks } from '../src/main/engine/pretrain/pretrain_data';
 import { inputAndTargetLengths, T5_SPAN_CORRUPTION } from '../src/main/engine/pretrain/span_corruption';
 import { train } from '../src/main/engine/train/trainer';
@@ -47,6 +48,12 @@ const { values, positionals } = parseArgs({
   },
 });
 const SETTINGS = { microBatch: 16, maxInputTokens: 64, maxTargetTokens: 8 };
+
+let corpusTexts: string[] | null = null;
+/** The pretraining corpus's paragraphs, built once for all the folders probed. */
+function pretrainingTexts(): string[] {
+  return (corpusTexts ??= corpusParagraphs(buildPretrainCorpus()));
+}
 
 /** Mean cosine similarity between the encoder states of the positions of each input. */
 function tokenCosine(model: Seq2SeqModel, inputs: number[][]): number {
@@ -72,7 +79,7 @@ function tokenCosine(model: Seq2SeqModel, inputs: number[][]): number {
  * each example's own encoder input and with the next example's: { own, other }.
  */
 function encoderUse(model: Seq2SeqModel, tok: TextTokenizer, config: ModelConfig): { own: number; other: number } {
-  const texts = corpusParagraphs(buildPretrainCorpus()).slice(-400);
+  const texts = pretrainingTexts().slice(-400);
   const blocks = tokenBlocks(tok, texts, inputAndTargetLengths(64).raw);
   const plan = { seed: 1, batchSize: 64, vocabSize: config.vocabSize, eosId: 1, noise: T5_SPAN_CORRUPTION, reconstructFraction: 0 };
   const own = pretrainBatch(blocks, plan, 0);
@@ -121,8 +128,8 @@ function meanPairCosine(e: tf.Tensor2D, ids: number[]): number {
 /** The embedding's mean-row ratio and the pair cosines of unused and of frequent pieces (400 of each at most). */
 function embeddingSpread(model: Seq2SeqModel, tok: TextTokenizer, config: ModelConfig) {
   const counts = new Array<number>(config.vocabSize).fill(0);
-  for (const text of corpusParagraphs(buildPretrainCorpus())) for (const id of tok.encode(text)) counts[id] += 1;
-  const sentinels = config.vocabSize - 100;
+  for (const text of pretrainingTexts()) for (const id of tok.encode(text)) counts[id] += 1;
+  const sentinels = config.vocabSize - NUM_SENTINELS;
   const pick = (keep: (c: number) => boolean) => counts.map((c, id) => (id > 2 && id < sentinels && keep(c) ? id : -1)).filter((id) => id >= 0).slice(0, 400);
   const e = model.params.get('shared.weight') as unknown as tf.Tensor2D;
   const meanRatio = tf.tidy(() => tf.div(tf.norm(tf.mean(e, 0)), tf.sqrt(tf.mean(tf.sum(tf.square(e), 1)))).dataSync()[0]);

@@ -46,9 +46,11 @@ function positiveNumber(value: string | undefined, flag: string, fallback: numbe
   return n;
 }
 
-function fraction(value: string | undefined, flag: string, fallback: number): number {
+/** A number in [0, 1], or in (0, 1) when `open`. */
+function fraction(value: string | undefined, flag: string, fallback: number, open = false): number {
   if (value === undefined) return fallback;
   const f = Number(value);
+  if (open && !(f > 0 && f < 1)) throw new Error(`${flag} must be in (0, 1), got ${value}`);
   if (!(f >= 0 && f <= 1)) throw new Error(`${flag} must be a fraction in [0, 1], got "${value}"`);
   return f;
 }
@@ -89,11 +91,10 @@ function parseOptions(argv: string[]): Options {
     inputLength: positive(values['input-length'], '--input-length', DEFAULT_PRETRAIN.inputLength),
     reconstructFraction: fraction(values.reconstruct, '--reconstruct', DEFAULT_PRETRAIN.reconstructFraction),
     noise: {
-      noiseDensity: fraction(values['noise-density'], '--noise-density', DEFAULT_PRETRAIN.noise.noiseDensity),
+      noiseDensity: fraction(values['noise-density'], '--noise-density', DEFAULT_PRETRAIN.noise.noiseDensity, true),
       meanNoiseSpanLength: positiveNumber(values['mean-span'], '--mean-span', DEFAULT_PRETRAIN.noise.meanNoiseSpanLength),
     },
   };
-  if (!(cfg.noise.noiseDensity > 0 && cfg.noise.noiseDensity < 1)) throw new Error(`--noise-density must be in (0, 1), got ${cfg.noise.noiseDensity}`);
   if (cfg.inputLength < 16) throw new Error(`--input-length must be at least 16 tokens, got ${cfg.inputLength}`);
   const out = path.resolve(values.out ?? DEFAULT_OUT);
   return {
