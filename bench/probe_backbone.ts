@@ -5,7 +5,8 @@
 // loss on pretraining text with each example's own input against another example's input (no
 // gap: the decoder is a language model that ignores the encoder), (3) full fine-tuning (or any method) for a few updates on a
 // built-in classification task, scored on validation by generation and by rank, next to the
-// majority class.
+// majority class, and (4) a linear probe: ridge regression from the mean-pooled encoder states
+// to the labels, what the encoder's features are worth before any fine-tuning.
 //
 //   node --import tsx bench/probe_backbone.ts resources/default-model [more model folders]
 //   node --import tsx bench/probe_backbone.ts DIR --task sotu_era --method lora_qv --lr 1e-2 --steps 30 --examples 200
@@ -95,6 +96,71 @@ function encoderUse(model: Seq2SeqModel, tok: TextTokenizer, config: ModelConfig
   return { own: loss(own), other: loss(other) };
 }
 
+/** Mean of the encoder's states over each input's tokens, (N, D) as rows. */
+function pooledStates(model: Seq2SeqModel, inputs: number[][]): number[][] {
+  const rows: number[][] = [];
+  for (let i = 0; i < inputs.length; i += 32) {
+    const batch = makeBatch(inputs.slice(i, i + 32).map((input) => ({ input, target: [1] })), 0);
+    try {
+      rows.push(...tf.tidy(() => {
+        const t5 = model as unknown as { encode(ids: tf.Tensor2D, mask: tf.Tensor2D, drop: Dropout): { hidden: tf.Tensor3D } };
+        const hidden = t5.encode(batch.inputIds, batch.attentionMask, new Dropout(0, null)).hidden; // (B, S, D)
+        const mask = tf.expandDims(tf.cast(batch.attentionMask, 'float32'), 2); // (B, S, 1)
+        return tf.div(tf.sum(tf.mul(hidden, mask), 1), tf.sum(mask, 1)).arraySync() as number[][];
+      }));
+    } finally {
+      disposeBatch(batch);
+    }
+  }
+  return rows;
+}
+
+/** Solves the symmetric positive definite system A x = b (Cholesky), b with several columns. */
+function solveSpd(a: number[][], b: number[][]): number[][] {
+  const n = a.length;
+  const l = a.map(() => new Array<number>(n).fill(0));
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      let sum = a[i][j];
+      for (let k = 0; k < j; k++) sum -= l[i][k] * l[j][k];
+      l[i][j] = i === j ? Math.sqrt(sum) : sum / l[j][j];
+    }
+  }
+  const y = b.map((row) => row.slice());
+  for (let i = 0; i < n; i++) for (let c = 0; c < y[i].length; c++) {
+    for (let k = 0; k < i; k++) y[i][c] -= l[i][k] * y[k][c];
+    y[i][c] /= l[i][i];
+  }
+  for (let i = n - 1; i >= 0; i--) for (let c = 0; c < y[i].length; c++) {
+    for (let k = i + 1; k < n; k++) y[i][c] -= l[k][i] * y[k][c];
+    y[i][c] /= l[i][i];
+  }
+  return y;
+}
+
+/**
+ * Linear probe: ridge regression (λ = 10, standardised features) from the mean-pooled encoder
+ * states of `train` to one-hot labels, accuracy on `val`. What the encoder's features are worth
+ * without any fine-tuning dynamics: the decoder has to learn to read them in a few updates.
+ */
+function ridgeProbe(model: Seq2SeqModel, labels: string[], train: { input: number[]; label: string }[], val: { input: number[]; label: string }[]): number {
+  const x = pooledStates(model, train.map((e) => e.input));
+  const d = x[0].length;
+  const mean = Array.from({ length: d }, (_, j) => x.reduce((s, r) => s + r[j], 0) / x.length);
+  const sd = Array.from({ length: d }, (_, j) => Math.sqrt(x.reduce((s, r) => s + (r[j] - mean[j]) ** 2, 0) / x.length) + 1e-6);
+  const features = (r: number[]) => [...r.map((v, j) => (v - mean[j]) / sd[j]), 1];
+  const xs = x.map(features);
+  const gram = Array.from({ length: d + 1 }, (_, i) => Array.from({ length: d + 1 }, (_, j) => xs.reduce((s, r) => s + r[i] * r[j], 0) + (i === j ? 10 : 0)));
+  const rhs = Array.from({ length: d + 1 }, (_, i) => labels.map((l) => xs.reduce((s, r, n) => s + (train[n].label === l ? r[i] : 0), 0)));
+  const w = solveSpd(gram, rhs);
+  const predicted = pooledStates(model, val.map((e) => e.input)).map((r) => {
+    const f = features(r);
+    const score = labels.map((_, c) => f.reduce((s, v, i) => s + v * w[i][c], 0));
+    return labels[score.indexOf(Math.max(...score))];
+  });
+  return predicted.filter((p, i) => p === val[i].label).length / val.length;
+}
+
 /** Replaces `model`'s tensors whose names start with one of `prefixes` by those of the model in `from`. */
 function swapIn(model: Seq2SeqModel, from: string, prefixes: string[]): number {
   const other = loadModel(from).model;
@@ -167,6 +233,8 @@ async function probe(dir: string): Promise<void> {
     const cosine = tokenCosine(model, valSet.slice(0, 32).map((e) => e.input));
     const use = encoderUse(model, tokenizer, config);
     const spread = embeddingSpread(model, tokenizer, config);
+    const labelled = (examples: Example[]) => splitEncoder(tokenizer, config, task, SETTINGS).encode(examples).map((e, i) => ({ input: e.input, label: examples[i].target }));
+    const ridge = ridgeProbe(model, task.labels, labelled(task.train.slice(0, 960)), labelled(val));
     const before = scores(model, tokenizer, config, task, val);
     const trainSet = splitEncoder(tokenizer, config, task, SETTINGS).encode(task.train);
     const cfg = { steps: Number(values.steps), microBatch: 16, effectiveBatch: 32, learningRate: Number(values.lr), warmupRatio: 0.06, weightDecay: 0, seed: 0 };
@@ -176,6 +244,7 @@ async function probe(dir: string): Promise<void> {
     console.log(`${dir}: encoder token cosine ${cosine.toFixed(3)}; ${values.task} validation (${val.length}) majority ${pct(majority)}%`);
     console.log(`  embedding: mean row ${spread.meanRatio.toFixed(3)} of the rows' RMS length; row cosine ${spread.unused.toFixed(3)} among pieces the corpus never uses, ${spread.frequent.toFixed(3)} among pieces used ≥ 200 times`);
     console.log(`  span-corruption loss with its own input ${use.own.toFixed(3)}, with another example's ${use.other.toFixed(3)}`);
+    console.log(`  linear probe (ridge on mean-pooled encoder states, 960 train examples): ${pct(ridge)}%`);
     console.log(`  before: generate ${pct(before.generate)}%, rank ${pct(before.rank)}%`);
     console.log(`  after ${cfg.steps} updates of ${values.method} at lr ${cfg.learningRate} (final loss ${outcome.finalLoss.toFixed(3)}): generate ${pct(after.generate)}%, rank ${pct(after.rank)}%`);
   } finally {
