@@ -49,7 +49,7 @@ function tinySetup(name: string) {
 const CFG: PretrainConfig = {
   model: { ...TINY_T5, vocabSize: VOCAB, feedForwardProj: 'gated-gelu' },
   seed: 3, steps: 8, batchSize: 4, learningRate: 1e-2, relativeStep: false, inputLength: 24, warmupSteps: 1, weightDecay: 0.01, clipNorm: 1,
-  noise: T5_SPAN_CORRUPTION, reconstructFraction: 0, checkpointEvery: 0, emails: false,
+  noise: T5_SPAN_CORRUPTION, reconstructFraction: 0, checkpointEvery: 0, emails: false, reconstructLead: false,
 };
 
 describe('pretraining corpus', () => {

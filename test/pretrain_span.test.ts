@@ -115,5 +115,13 @@ describe('span corruption', () => {
     }
     assert.ok(whole > 0.15 * total && whole < 0.35 * total, `${whole} of ${total} whole-block targets for a fraction of 0.25`);
     assert.ok(pretrainBatch(blocks, { ...plan, reconstructFraction: 1 }, 0).every((m) => m.target.length === raw + 1));
+    // With the lead, the same whole-block targets after <extra_id_0>; span targets unchanged.
+    const plain = pretrainBatch(blocks, { ...plan, reconstructFraction: 0.5 }, 4);
+    const led = pretrainBatch(blocks, { ...plan, reconstructFraction: 0.5, reconstructLead: true }, 4);
+    led.forEach((m, i) => {
+      assert.deepEqual(m.input, plain[i].input);
+      if (plain[i].target.length === raw + 1) assert.deepEqual(m.target, [sentinelId(0, 100), ...plain[i].target]);
+      else assert.deepEqual(m.target, plain[i].target);
+    });
   });
 });

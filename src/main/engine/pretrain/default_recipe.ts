@@ -47,4 +47,5 @@ export const DEFAULT_PRETRAIN: PretrainConfig = {
   reconstructFraction: 0,
   checkpointEvery: 50,
   emails: false,
+  reconstructLead: false,
 };

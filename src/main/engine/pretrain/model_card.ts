@@ -69,7 +69,7 @@ sentinels) and a target of ${f.targetLength} tokens (the spans, each after its s
 Sentinels count down from the top of the vocabulary: \`<extra_id_0>\` = ${c.model.vocabSize - 1}, \`<extra_id_1>\` = ${c.model.vocabSize - 2}, …
 ${c.reconstructFraction > 0 ? `
 For ${Math.round(c.reconstructFraction * 100)}% of the blocks (drawn per block, seeded) the target is instead the whole original block
-(${f.rawLength} tokens, then \`</s>\`): the T5 paper's variant of the objective that reconstructs the original text
+(${c.reconstructLead ? `after \`<extra_id_0>\`, as a span-corruption target starts, ` : ''}${f.rawLength} tokens, then \`</s>\`): the T5 paper's variant of the objective that reconstructs the original text
 (§3.3, as MASS and BART do). The decoder can only lower that loss by reading the encoder, which
 span corruption alone did not make this small model do within the hour (see docs/pretraining.md).
 ` : ''}`;

@@ -5,7 +5,7 @@
 import type { EncodedExample } from '../data/batching';
 import type { TextTokenizer } from '../models/types';
 import { makeRng, shuffled, subSeed } from '../util/rng';
-import { corruptSpans, randomSpansNoiseMask, type SpanCorruptionOptions } from './span_corruption';
+import { corruptSpans, randomSpansNoiseMask, sentinelId, type SpanCorruptionOptions } from './span_corruption';
 
 export interface TokenBlocks {
   /** All blocks back to back: numBlocks × raw ids. */
@@ -45,6 +45,11 @@ export interface BatchPlan {
    * (§3.3.2, as MASS and BART), which the decoder can only lower by reading the encoder.
    */
   reconstructFraction: number;
+  /**
+   * Whole-block targets start with `<extra_id_0>`, as span-corruption targets do, so the
+   * decoder's first step is not trained to copy the first input token (default false).
+   */
+  reconstructLead?: boolean;
 }
 
 /** Indices of the blocks in batch `step`: epochs of seeded shuffles, wrapping across epochs. */
@@ -73,6 +78,8 @@ export function pretrainBatch(blocks: TokenBlocks, plan: BatchPlan, step: number
     const ids = Array.from(blocks.ids.subarray(b * blocks.raw, (b + 1) * blocks.raw));
     const corrupted = corruptSpans(ids, randomSpansNoiseMask(ids.length, rng, plan.noise), plan.vocabSize, plan.eosId);
     const reconstruct = plan.reconstructFraction > 0 && pick() < plan.reconstructFraction;
-    return reconstruct ? { input: corrupted.input, target: [...ids, plan.eosId] } : corrupted;
+    if (!reconstruct) return corrupted;
+    const lead = plan.reconstructLead ? [sentinelId(0, plan.vocabSize)] : [];
+    return { input: corrupted.input, target: [...lead, ...ids, plan.eosId] };
   });
 }

@@ -36,6 +36,8 @@ export interface PretrainConfig {
   checkpointEvery: number;
   /** Add the spam task's train-split e-mails to the corpus (see corpus.ts). */
   emails: boolean;
+  /** Whole-block targets start with `<extra_id_0>` (see BatchPlan). */
+  reconstructLead: boolean;
 }
 
 export interface PretrainStep {
@@ -153,7 +155,7 @@ export async function pretrain(
   let seconds = resumed?.state.seconds ?? 0;
   let cpuSeconds = resumed?.state.cpuSeconds ?? 0;
   const vars = [...model.params.values()];
-  const plan = { seed: cfg.seed, batchSize: cfg.batchSize, vocabSize: cfg.model.vocabSize, eosId: cfg.model.eosTokenId, noise: cfg.noise, reconstructFraction: cfg.reconstructFraction };
+  const plan = { seed: cfg.seed, batchSize: cfg.batchSize, vocabSize: cfg.model.vocabSize, eosId: cfg.model.eosTokenId, noise: cfg.noise, reconstructFraction: cfg.reconstructFraction, reconstructLead: cfg.reconstructLead };
   try {
     for (let step = losses.length; step < cfg.steps; step++) {
       const lr = linearSchedule(step, cfg.steps, cfg.warmupSteps, cfg.learningRate);
