@@ -171,9 +171,15 @@ test('export dialog: a run that cannot merge offers only the adapter and says wh
   assert.equal(await dialog.locator('input[name="export-kind"][value="merged"]').isDisabled(), true, 'houlsby changes the computation');
   assert.equal(await dialog.locator('input[name="export-kind"][value="adapter"]').isChecked(), true);
   await dialog.getByText('houlsby cannot be merged').waitFor();
-  await page.fill('input[name="export-out"]', '/exports/houlsby-adapter'); // not submitted: the seeded run has no weights
+  await page.fill('input[name="export-out"]', '/exports/houlsby-adapter');
   await dialog.scrollIntoViewIfNeeded();
   await shot('export-dialog-light');
+  // The seeded run has no saved weights: the dialog shows the refusal and can be submitted again.
+  await dialog.getByRole('button', { name: 'Export' }).click();
+  const refusal = dialog.getByRole('alert');
+  await refusal.waitFor();
+  assert.ok((await refusal.innerText()).length > 'Something went wrong.'.length, 'the refusal says why');
+  assert.equal(await dialog.getByRole('button', { name: 'Export' }).isEnabled(), true);
   await dialog.getByRole('button', { name: 'Close' }).click();
   await page.getByRole('button', { name: 'Export…' }).waitFor();
   assert.deepEqual(app.errors, []);
