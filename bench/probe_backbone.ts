@@ -56,14 +56,19 @@ function pretrainingTexts(): string[] {
   return (corpusTexts ??= corpusParagraphs(buildPretrainCorpus()));
 }
 
+/** The encoder's final states for a batch, dropout off: what the decoder attends to. */
+function encoderStates(model: Seq2SeqModel, batch: ReturnType<typeof makeBatch>): tf.Tensor3D {
+  // T5Model's encoder pass is private; the probe reads it all the same.
+  const t5 = model as unknown as { encode(ids: tf.Tensor2D, mask: tf.Tensor2D, drop: Dropout): { hidden: tf.Tensor3D } };
+  return t5.encode(batch.inputIds, batch.attentionMask, new Dropout(0, null)).hidden;
+}
+
 /** Mean cosine similarity between the encoder states of the positions of each input. */
 function tokenCosine(model: Seq2SeqModel, inputs: number[][]): number {
   const batch = makeBatch(inputs.map((input) => ({ input, target: [1] })), 0);
   try {
     return tf.tidy(() => {
-      // T5Model's encoder pass (private: the probe reads what the decoder attends to).
-      const t5 = model as unknown as { encode(ids: tf.Tensor2D, mask: tf.Tensor2D, drop: Dropout): { hidden: tf.Tensor3D } };
-      const hidden = t5.encode(batch.inputIds, batch.attentionMask, new Dropout(0, null)).hidden; // (B, S, D)
+      const hidden = encoderStates(model, batch); // (B, S, D)
       const unit = tf.div(hidden, tf.norm(hidden, 2, -1, true)); // (B, S, D)
       const mask = tf.cast(batch.attentionMask, 'float32'); // (B, S)
       const pairs = tf.mul(tf.expandDims(mask, 2), tf.expandDims(mask, 1)); // (B, S, S)
@@ -103,8 +108,7 @@ function pooledStates(model: Seq2SeqModel, inputs: number[][]): number[][] {
     const batch = makeBatch(inputs.slice(i, i + 32).map((input) => ({ input, target: [1] })), 0);
     try {
       rows.push(...tf.tidy(() => {
-        const t5 = model as unknown as { encode(ids: tf.Tensor2D, mask: tf.Tensor2D, drop: Dropout): { hidden: tf.Tensor3D } };
-        const hidden = t5.encode(batch.inputIds, batch.attentionMask, new Dropout(0, null)).hidden; // (B, S, D)
+        const hidden = encoderStates(model, batch); // (B, S, D)
         const mask = tf.expandDims(tf.cast(batch.attentionMask, 'float32'), 2); // (B, S, 1)
         return tf.div(tf.sum(tf.mul(hidden, mask), 1), tf.sum(mask, 1)).arraySync() as number[][];
       }));
@@ -228,15 +232,16 @@ async function probe(dir: string): Promise<void> {
   const attached = method.attach(model, method.validate({}, config), 0);
   try {
     const val = task.validation.slice(0, Number(values.examples));
-    const valSet = splitEncoder(tokenizer, config, task, SETTINGS).encode(val);
+    const encoder = splitEncoder(tokenizer, config, task, SETTINGS);
+    const valSet = encoder.encode(val);
+    const trainSet = encoder.encode(task.train);
     const majority = Math.max(...task.labels.map((l) => val.filter((v) => v.target === l).length)) / val.length;
     const cosine = tokenCosine(model, valSet.slice(0, 32).map((e) => e.input));
     const use = encoderUse(model, tokenizer, config);
     const spread = embeddingSpread(model, tokenizer, config);
-    const labelled = (examples: Example[]) => splitEncoder(tokenizer, config, task, SETTINGS).encode(examples).map((e, i) => ({ input: e.input, label: examples[i].target }));
-    const ridge = ridgeProbe(model, task.labels, labelled(task.train.slice(0, 960)), labelled(val));
+    const labelled = (set: typeof valSet, examples: Example[]) => set.map((e, i) => ({ input: e.input, label: examples[i].target }));
+    const ridge = ridgeProbe(model, task.labels, labelled(trainSet.slice(0, 960), task.train), labelled(valSet, val));
     const before = scores(model, tokenizer, config, task, val);
-    const trainSet = splitEncoder(tokenizer, config, task, SETTINGS).encode(task.train);
     const cfg = { steps: Number(values.steps), microBatch: 16, effectiveBatch: 32, learningRate: Number(values.lr), warmupRatio: 0.06, weightDecay: 0, seed: 0 };
     const outcome = await train(model, attached, trainSet, tokenizer.padId, cfg);
     const after = scores(model, tokenizer, config, task, val);
