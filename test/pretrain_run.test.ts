@@ -20,7 +20,7 @@ import { lossCurvePng } from '../src/main/engine/pretrain/loss_plot';
 import { modelCard } from '../src/main/engine/pretrain/model_card';
 import { main as pretrainMain, recipeFlags } from '../src/main/engine/pretrain/pretrain_default';
 import { PNG_SIGNATURE } from '../src/main/engine/pretrain/png';
-import { pretrain, type PretrainConfig } from '../src/main/engine/pretrain/pretrain_loop';
+import { initialModel, pretrain, type PretrainConfig } from '../src/main/engine/pretrain/pretrain_loop';
 import { blockIndices, tokenBlocks } from '../src/main/engine/pretrain/pretrain_data';
 import { buildPretrainTokenizer } from '../src/main/engine/pretrain/pretrain_tokenizer';
 import { inputAndTargetLengths, T5_SPAN_CORRUPTION } from '../src/main/engine/pretrain/span_corruption';
@@ -49,7 +49,7 @@ function tinySetup(name: string) {
 const CFG: PretrainConfig = {
   model: { ...TINY_T5, vocabSize: VOCAB, feedForwardProj: 'gated-gelu' },
   seed: 3, steps: 8, batchSize: 4, learningRate: 1e-2, relativeStep: false, inputLength: 24, warmupSteps: 1, weightDecay: 0.01, clipNorm: 1,
-  noise: T5_SPAN_CORRUPTION, reconstructFraction: 0, checkpointEvery: 0, emails: false, reconstructLead: false,
+  noise: T5_SPAN_CORRUPTION, reconstructFraction: 0, checkpointEvery: 0, emails: false, reconstructLead: false, embeddingInit: 'random',
 };
 
 describe('pretraining corpus', () => {
@@ -136,6 +136,35 @@ describe('pretraining loop', () => {
     assert.deepEqual(resumed.losses, whole.losses);
     await assert.rejects(pretrain({ ...cfg, seed: 4 }, cut.blocks, cut.dir), /checkpoint of a different pretraining run/);
   });
+
+  it('starts the shared embedding from PPMI-SVD rows when asked, and every other tensor as a random start does', () => {
+    const { blocks } = tinySetup('init');
+    const random = initialModel(CFG, blocks);
+    const svd = initialModel({ ...CFG, embeddingInit: 'ppmi-svd' }, blocks);
+    try {
+      const read = (m: typeof random, name: string) => {
+        const t = m.checkpointTensor(name);
+        const data = Array.from(t.dataSync());
+        t.dispose();
+        return data;
+      };
+      for (const name of random.params.keys()) {
+        if (name !== 'shared.weight') assert.deepEqual(read(svd, name), read(random, name), name);
+      }
+      const D = CFG.model.dModel;
+      const [r, s] = [read(random, 'shared.weight'), read(svd, 'shared.weight')];
+      const row = (e: number[], id: number) => e.slice(id * D, (id + 1) * D);
+      const inStream = new Set(blocks.ids);
+      const used = [...inStream].find((id) => id !== CFG.model.eosTokenId)!;
+      assert.notDeepEqual(row(s, used), row(r, used));
+      const sentinel = CFG.model.vocabSize - 1;
+      assert.ok(!inStream.has(sentinel));
+      assert.deepEqual(row(s, sentinel), row(r, sentinel), 'a sentinel keeps its random row');
+    } finally {
+      random.dispose();
+      svd.dispose();
+    }
+  });
 });
 
 /** Chunks of a PNG file: type, data, and whether the stored CRC matches. */
@@ -214,6 +243,9 @@ describe('batches and model card', () => {
     for (const needle of ['For 50% of the blocks', 'whole original block', "Adafactor's relative step", 'npm run pretrain-default -- --reconstruct 0.5\n']) {
       assert.ok(mixed.includes(needle), `card mentions "${needle}"`);
     }
+    assert.ok(!plain.includes('PPMI-SVD'));
+    const svd = modelCard({ ...facts, config: { ...DEFAULT_PRETRAIN, embeddingInit: 'ppmi-svd' }, argv: ['--embedding-init', 'ppmi-svd'] });
+    assert.ok(svd.includes('starts from PPMI-SVD word vectors') && svd.includes('keep their random rows'));
     assert.deepEqual(recipeFlags(['--steps', '9', '--out', '/x', '--work=/y', '--lr', '1e-2']), ['--steps', '9', '--lr', '1e-2']);
   });
 
@@ -225,6 +257,7 @@ describe('batches and model card', () => {
       [['--d-model', '130'], /--d-model must be a multiple of the 4 heads, got 130/],
       [['--tied-head', 'maybe'], /--tied-head must be on or off, got "maybe"/],
       [['--layers', '0'], /--layers must be a positive integer, got "0"/],
+      [['--embedding-init', 'glove'], /--embedding-init must be random or ppmi-svd, got "glove"/],
     ];
     for (const [argv, message] of cases) await assert.rejects(pretrainMain(argv), message);
   });

@@ -48,4 +48,5 @@ export const DEFAULT_PRETRAIN: PretrainConfig = {
   checkpointEvery: 50,
   emails: false,
   reconstructLead: false,
+  embeddingInit: 'random',
 };

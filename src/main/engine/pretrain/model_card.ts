@@ -1,6 +1,7 @@
 // The README.md model card of the pretrained default model, written from the run's own facts.
 import { EMAIL_BODY_CHARS, EMAIL_MATCH_CHARS, type Corpus } from './corpus';
 import { PRETRAINED_MODEL_NAME } from './default_recipe';
+import { PPMI_SVD_DEFAULTS } from './embedding_init';
 import type { PretrainConfig } from './pretrain_loop';
 
 export interface CardFacts {
@@ -82,7 +83,11 @@ function trainingSection(f: CardFacts): string {
   const resumed = f.resumedFrom > 0 ? ` The run was resumed from its checkpoint at update ${f.resumedFrom}.` : '';
   return `## Training
 
-- Seed ${c.seed}: initialisation (transformers' T5 scheme), block order and noise masks.
+- Seed ${c.seed}: initialisation (transformers' T5 scheme), block order and noise masks.${c.embeddingInit === 'ppmi-svd' ? `
+- The shared embedding starts from PPMI-SVD word vectors of this corpus instead of random rows: 1/distance-weighted
+  co-occurrence counts within ${PPMI_SVD_DEFAULTS.window} tokens, positive PMI (marginals smoothed to the power 0.75), and an orthonormal
+  basis of its dominant ${c.model.dModel}-dimensional subspace (${PPMI_SVD_DEFAULTS.iterations} rounds of seeded subspace iteration), scaled to RMS 1;
+  pieces the corpus never holds (pad, sentinels) keep their random rows (\`src/main/engine/pretrain/embedding_init.ts\`).` : ''}
 - ${c.steps} updates of ${c.batchSize} sequences; AdamW (β 0.9/0.999, ε 1e-8, weight decay ${c.weightDecay} except norms),
   ${c.relativeStep ? `each tensor's step scaled by its RMS (floored at 1e-3, Adafactor's relative step), ` : ''}peak learning rate ${c.learningRate}, linear warm-up over ${c.warmupSteps} updates then linear decay to 0,
   gradients clipped to global norm ${c.clipNorm}, dropout off (it is ${c.model.dropoutRate} in config.json for fine-tuning).

@@ -1,7 +1,7 @@
 // `npm run pretrain-default`: pretrains the default model from the shipped corpus and writes
 // it, in Hugging Face layout with its model card and loss curve, to resources/default-model.
 //
-//   npm run pretrain-default -- [--steps N] [--batch B] [--lr LR] [--relative-step on|off] [--input-length L] [--reconstruct F] [--d-model D] [--layers N] [--d-ff F] [--tied-head on|off] [--mean-span S] [--noise-density P] [--emails on|off] [--reconstruct-lead on|off] [--threads T] [--out DIR] [--work DIR] [--calibrate N]
+//   npm run pretrain-default -- [--steps N] [--batch B] [--lr LR] [--relative-step on|off] [--input-length L] [--reconstruct F] [--d-model D] [--layers N] [--d-ff F] [--tied-head on|off] [--mean-span S] [--noise-density P] [--emails on|off] [--reconstruct-lead on|off] [--embedding-init random|ppmi-svd] [--threads T] [--out DIR] [--work DIR] [--calibrate N]
 //
 // Interrupted? Run the same command again: it resumes from the last checkpoint in --work.
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -61,6 +61,12 @@ function onOff(value: string | undefined, flag: string, fallback: boolean): bool
   return value === 'on';
 }
 
+function embeddingInit(value: string | undefined): PretrainConfig['embeddingInit'] {
+  if (value === undefined) return DEFAULT_PRETRAIN.embeddingInit;
+  if (value !== 'random' && value !== 'ppmi-svd') throw new Error(`--embedding-init must be random or ppmi-svd, got "${value}"`);
+  return value;
+}
+
 function parseOptions(argv: string[]): Options {
   const { values } = parseArgs({
     args: argv,
@@ -70,6 +76,7 @@ function parseOptions(argv: string[]): Options {
       'relative-step': { type: 'string' }, 'input-length': { type: 'string' },
       reconstruct: { type: 'string' }, 'd-model': { type: 'string' }, layers: { type: 'string' }, 'd-ff': { type: 'string' }, 'tied-head': { type: 'string' },
       'mean-span': { type: 'string' }, 'noise-density': { type: 'string' }, emails: { type: 'string' }, 'reconstruct-lead': { type: 'string' },
+      'embedding-init': { type: 'string' },
     },
   });
   const base = DEFAULT_PRETRAIN.model;
@@ -92,6 +99,7 @@ function parseOptions(argv: string[]): Options {
     reconstructFraction: fraction(values.reconstruct, '--reconstruct', DEFAULT_PRETRAIN.reconstructFraction),
     emails: onOff(values.emails, '--emails', DEFAULT_PRETRAIN.emails),
     reconstructLead: onOff(values['reconstruct-lead'], '--reconstruct-lead', DEFAULT_PRETRAIN.reconstructLead),
+    embeddingInit: embeddingInit(values['embedding-init']),
     noise: {
       noiseDensity: fraction(values['noise-density'], '--noise-density', DEFAULT_PRETRAIN.noise.noiseDensity, true),
       meanNoiseSpanLength: positiveNumber(values['mean-span'], '--mean-span', DEFAULT_PRETRAIN.noise.meanNoiseSpanLength),

@@ -11,6 +11,7 @@ import type { T5Config } from '../models/types';
 import { readSafetensorsFile, writeSafetensorsFile } from '../safetensors';
 import { AdamW, ADAMW_DEFAULTS, linearSchedule } from '../train/adamw';
 import { subSeed } from '../util/rng';
+import { ppmiSvdEmbedding } from './embedding_init';
 import { pretrainBatch, type TokenBlocks } from './pretrain_data';
 import type { SpanCorruptionOptions } from './span_corruption';
 
@@ -38,6 +39,8 @@ export interface PretrainConfig {
   emails: boolean;
   /** Whole-block targets start with `<extra_id_0>` (see BatchPlan). */
   reconstructLead: boolean;
+  /** The shared embedding's start: T5's random rows, or PPMI-SVD vectors of the corpus (embedding_init.ts). */
+  embeddingInit: 'random' | 'ppmi-svd';
 }
 
 export interface PretrainStep {
@@ -135,6 +138,18 @@ function loadCheckpoint(dir: string, expected: string, optimizerFor: (m: T5Model
   return { model, optimizer, state };
 }
 
+/** The model before update 1: T5's random initialisation, its shared embedding replaced as `cfg.embeddingInit` says. */
+export function initialModel(cfg: PretrainConfig, blocks: TokenBlocks): T5Model {
+  const model = T5Model.random(cfg.model, subSeed(cfg.seed, 'init'));
+  if (cfg.embeddingInit === 'ppmi-svd') {
+    const shared = model.params.get('shared.weight') as tf.Variable;
+    const random = shared.dataSync() as Float32Array;
+    const rows = ppmiSvdEmbedding(blocks.ids, random, cfg.model.vocabSize, cfg.model.dModel, cfg.model.eosTokenId, subSeed(cfg.seed, 'embedding'));
+    tf.tidy(() => shared.assign(tf.tensor2d(rows, [cfg.model.vocabSize, cfg.model.dModel])));
+  }
+  return model;
+}
+
 /**
  * Pretrains from scratch, or resumes from `workDir/checkpoint` when it holds this run.
  * `workDir` must contain the run's tokenizer.json (checkpoints copy it).
@@ -149,7 +164,7 @@ export async function pretrain(
   const optimizerFor = (m: T5Model) =>
     new AdamW([...m.params.values()], { ...ADAMW_DEFAULTS, weightDecay: cfg.weightDecay, relativeStep: cfg.relativeStep }, [...m.params.keys()]);
   const resumed = loadCheckpoint(checkpointDir, expected, optimizerFor);
-  const model = resumed?.model ?? T5Model.random(cfg.model, subSeed(cfg.seed, 'init'));
+  const model = resumed?.model ?? initialModel(cfg, blocks);
   const optimizer = resumed?.optimizer ?? optimizerFor(model);
   const losses = resumed?.state.losses ?? [];
   let seconds = resumed?.state.seconds ?? 0;
