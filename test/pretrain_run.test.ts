@@ -276,6 +276,15 @@ describe('default model hook', () => {
     assert.deepEqual(readModelConfig(twin), readModelConfig(dir));
     assert.notDeepEqual(readFileSync(path.join(twin, 'model.safetensors')), readFileSync(path.join(dir, 'model.safetensors')));
     assert.equal(ensureUntrainedTwin(path.join(root, 'twin'), () => assert.fail('built twice'), dir), twin, 'built once, then reused');
+    // A default model replaced by another recipe: the twin is rebuilt to its new shape.
+    const other = tinySetup('hook-other');
+    const wider = await pretrain({ ...CFG, steps: 1, model: { ...CFG.model, dFf: CFG.model.dFf * 2 } }, other.blocks, other.dir);
+    saveModel(other.dir, wider.model);
+    wider.model.dispose();
+    const lines: string[] = [];
+    ensureUntrainedTwin(path.join(root, 'twin'), (l) => lines.push(l), other.dir);
+    assert.match(lines.join('\n'), /built for another default model.*rebuilding/);
+    assert.deepEqual(readModelConfig(twin), readModelConfig(other.dir));
     writeFileSync(path.join(dir, 'model.safetensors'), 'broken');
     assert.throws(() => ensureDefaultModel(path.join(root, 'unused'), () => {}, dir), /damaged.*npm run pretrain-default/);
   });

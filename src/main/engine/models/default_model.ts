@@ -3,7 +3,7 @@
 // Otherwise the fallback is a small T5 made on the spot, with a Unigram tokenizer learned from
 // the training split of the built-in spam task and random weights (seed 0). The fallback is
 // NOT pretrained, so PEFT methods that rely on a pretrained backbone have little to work with.
-import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadSpamAssassin } from '../data/spam_assassin';
 import { findResource } from '../util/resources';
@@ -105,6 +105,12 @@ d_ff ${DEFAULT_T5_CONFIG.dFf}, ${DEFAULT_T5_CONFIG.numLayers} encoder and ${DEFA
 Rebuild: delete this folder and run \`npm run compare\`.
 `;
 
+/** Whether the twin in `dir` still has the pretrained model's config and tokenizer (the default model may have been replaced since). */
+function sameShapeAndTokenizer(dir: string, pretrained: string): boolean {
+  const file = (d: string) => readFileSync(path.join(d, 'tokenizer.json'));
+  return JSON.stringify(readModelConfig(dir)) === JSON.stringify(readModelConfig(pretrained)) && file(dir).equals(file(pretrained));
+}
+
 /** Name of the untrained twin: the default model's architecture and tokenizer, random weights. */
 export const UNTRAINED_TWIN_NAME = 't5-pretrained-mini-untrained';
 
@@ -115,7 +121,10 @@ export const UNTRAINED_TWIN_NAME = 't5-pretrained-mini-untrained';
 export function ensureUntrainedTwin(dir: string, log: (line: string) => void = () => {}, pretrained: string | null = pretrainedModelDir()): string {
   if (pretrained === null) throw new Error(`model: default-untrained needs the pretrained default model (resources/default-model); ${REBUILD}`);
   checkedPretrained(pretrained);
-  if (isModelFolder(dir)) return dir;
+  if (isModelFolder(dir)) {
+    if (sameShapeAndTokenizer(dir, pretrained)) return dir;
+    log(`${UNTRAINED_TWIN_NAME} in ${dir} was built for another default model (its config or tokenizer differs); rebuilding it`);
+  }
   log(`building ${UNTRAINED_TWIN_NAME} in ${dir}: the default model's architecture and tokenizer, random weights (seed 0)`);
   const staging = `${dir}.partial`;
   rmSync(staging, { recursive: true, force: true });
