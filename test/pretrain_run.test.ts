@@ -237,7 +237,7 @@ describe('batches and model card', () => {
       params: 1234, corpus: buildPretrainCorpus(), corpusTokens: 98765, numBlocks: 700, rawLength: 70, inputLength: 64, targetLength: 14,
       losses: [9, 5], trainSeconds: 120, cpuSeconds: 100, sessionSeconds: 150, resumedFrom: 0, threads: 1, cpus: 2, numSentinels: 100,
     };
-    const plain = modelCard({ ...facts, config: { ...DEFAULT_PRETRAIN, reconstructFraction: 0, relativeStep: false }, argv: [] });
+    const plain = modelCard({ ...facts, config: { ...DEFAULT_PRETRAIN, reconstructFraction: 0, relativeStep: false, embeddingInit: 'random' }, argv: [] });
     assert.ok(!plain.includes('whole original block') && !plain.includes('relative step'));
     const mixed = modelCard({ ...facts, config: { ...DEFAULT_PRETRAIN, reconstructFraction: 0.5, relativeStep: true }, argv: ['--reconstruct', '0.5'] });
     for (const needle of ['For 50% of the blocks', 'whole original block', "Adafactor's relative step", 'npm run pretrain-default -- --reconstruct 0.5\n']) {
@@ -246,6 +246,8 @@ describe('batches and model card', () => {
     assert.ok(!plain.includes('PPMI-SVD'));
     const svd = modelCard({ ...facts, config: { ...DEFAULT_PRETRAIN, embeddingInit: 'ppmi-svd' }, argv: ['--embedding-init', 'ppmi-svd'] });
     assert.ok(svd.includes('starts from PPMI-SVD word vectors') && svd.includes('keep their random rows'));
+    assert.ok(modelCard({ ...facts, config: { ...DEFAULT_PRETRAIN, model: { ...DEFAULT_PRETRAIN.model, tieWordEmbeddings: false } }, argv: [] }).includes('a separate\noutput head (`lm_head`)'));
+    assert.ok(modelCard({ ...facts, config: { ...DEFAULT_PRETRAIN, model: { ...DEFAULT_PRETRAIN.model, tieWordEmbeddings: true } }, argv: [] }).includes('output\nhead tied to the embedding'));
     assert.deepEqual(recipeFlags(['--steps', '9', '--out', '/x', '--work=/y', '--lr', '1e-2']), ['--steps', '9', '--lr', '1e-2']);
   });
 

@@ -73,7 +73,7 @@ ${c.reconstructFraction > 0 ? `
 For ${Math.round(c.reconstructFraction * 100)}% of the blocks (drawn per block, seeded) the target is instead the whole original block
 (${c.reconstructLead ? `after \`<extra_id_0>\`, as a span-corruption target starts, ` : ''}${f.rawLength} tokens, then \`</s>\`): the T5 paper's variant of the objective that reconstructs the original text
 (§3.3, as MASS and BART do). The decoder can only lower that loss by reading the encoder, which
-span corruption alone did not make this small model do within the hour (see docs/pretraining.md).
+span corruption alone did not make this small model do (see docs/pretraining.md).
 ` : ''}`;
 }
 
@@ -117,8 +117,7 @@ that PEFT methods have a pretrained backbone to adapt. Hugging Face layout: \`co
 
 ## Architecture
 
-T5 v1.1 blocks (gated-GELU feed-forward, RMS norm, relative position buckets) with the output
-head tied to the embedding: d_model ${m.dModel}, ${m.numHeads} heads of ${m.dKv}, d_ff ${m.dFf}, ${m.numLayers} encoder and
+T5 v1.1 blocks (gated-GELU feed-forward, RMS norm, relative position buckets) with ${m.tieWordEmbeddings ? 'the output\nhead tied to the embedding' : 'a separate\noutput head (`lm_head`)'}: d_model ${m.dModel}, ${m.numHeads} heads of ${m.dKv}, d_ff ${m.dFf}, ${m.numLayers} encoder and
 ${m.numDecoderLayers} decoder blocks, vocabulary ${m.vocabSize}; ${f.params.toLocaleString('en-US')} parameters.
 
 ## Tokenizer
