@@ -40,7 +40,7 @@ export function isModelFolder(dir: string): boolean {
   return FILES.every((f) => existsSync(path.join(dir, f)));
 }
 
-const REBUILD = 'restore it with `git checkout -- resources/default-model` or rebuild it with `npm run pretrain-default` (about an hour on 2 CPU cores)';
+const REBUILD = 'restore it with `git checkout -- resources/default-model` or rebuild it with `npm run pretrain-default` (about 20 minutes on 2 CPU cores)';
 
 /**
  * resources/default-model of this checkout (source tree or built app), or null when absent.
