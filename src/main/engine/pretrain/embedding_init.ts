@@ -85,7 +85,7 @@ export function dominantSubspace(m: Float64Array, n: number, k: number, opts: Pi
   const rng = makeRng(seed);
   let q = Float64Array.from({ length: n * p }, () => rng() - 0.5);
   orthonormalise(q, n, p);
-  const z = new Float64Array(n * p);
+  let z = new Float64Array(n * p);
   for (let it = 0; it < opts.iterations; it++) {
     z.fill(0);
     for (let r = 0; r < n; r++) {
@@ -97,7 +97,7 @@ export function dominantSubspace(m: Float64Array, n: number, k: number, opts: Pi
         for (let j = 0; j < p; j++) z[zr + j] += a * q[qc + j];
       }
     }
-    q = z.slice();
+    [q, z] = [z, q];
     orthonormalise(q, n, p);
   }
   const out = new Float64Array(n * k);
