@@ -142,10 +142,11 @@ function loadCheckpoint(dir: string, expected: string, optimizerFor: (m: T5Model
 export function initialModel(cfg: PretrainConfig, blocks: TokenBlocks): T5Model {
   const model = T5Model.random(cfg.model, subSeed(cfg.seed, 'init'));
   if (cfg.embeddingInit === 'ppmi-svd') {
-    const shared = model.params.get('shared.weight') as tf.Variable;
+    const shared = model.checkpointTensor('shared.weight');
     const random = shared.dataSync() as Float32Array;
+    shared.dispose();
     const rows = ppmiSvdEmbedding(blocks.ids, random, cfg.model.vocabSize, cfg.model.dModel, cfg.model.eosTokenId, subSeed(cfg.seed, 'embedding'));
-    tf.tidy(() => shared.assign(tf.tensor2d(rows, [cfg.model.vocabSize, cfg.model.dModel])));
+    tf.tidy(() => model.assignCheckpointTensor('shared.weight', tf.tensor2d(rows, [cfg.model.vocabSize, cfg.model.dModel])));
   }
   return model;
 }
